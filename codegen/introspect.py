@@ -1,0 +1,108 @@
+"""Read LeRobot: registry discovery and config-class introspection into the IR."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import importlib.metadata
+import keyword
+import typing
+
+from codegen.docs import class_docs, field_doc
+from codegen.ir import FieldSpec, GenerationSpec, ImportRef, PolicySpec
+from codegen.typemap import render_type
+from codegen.values import UnrenderableValue, importable_ref, render_value
+
+# Parameter names the wrappers add beside the upstream fields.
+WRAPPER_PARAMETERS = frozenset({"stats"})
+
+_PLUGIN_PREFIX = "lerobot_policy_"
+
+
+class GenerationError(Exception):
+    """The installed LeRobot holds something the generator cannot render faithfully."""
+
+
+def discover_policies() -> dict[str, type]:
+    """Every policy type the installed LeRobot registers, with its config class.
+
+    The registry fills through import side effects: ``lerobot.policies.factory`` imports every
+    built-in config, and third-party plugins (distributions named ``lerobot_policy_*``) register on
+    import. Unlike LeRobot's own plugin loader, a plugin that fails to import is an error here: a
+    silently missing wrapper is worse than a loud failure.
+    """
+    importlib.import_module("lerobot.policies.factory")
+    for dist in importlib.metadata.distributions():
+        name = dist.metadata.get("Name") or ""
+        if name.replace("-", "_").startswith(_PLUGIN_PREFIX):
+            importlib.import_module(name.replace("-", "_"))
+    from lerobot.configs.policies import PreTrainedConfig
+
+    choices: dict[str, type] = PreTrainedConfig.get_known_choices()
+    return dict(sorted(choices.items()))
+
+
+def lerobot_version() -> str:
+    return importlib.metadata.version("lerobot")
+
+
+def build_generation_spec() -> GenerationSpec:
+    policies = tuple(build_policy_spec(key, cls) for key, cls in discover_policies().items())
+    class_names = [policy.class_name for policy in policies]
+    duplicates = sorted({name for name in class_names if class_names.count(name) > 1})
+    if duplicates:
+        raise GenerationError(f"several policies map to the same wrapper class name: {duplicates}")
+    return GenerationSpec(lerobot_version=lerobot_version(), policies=policies)
+
+
+def build_policy_spec(policy_type: str, config_cls: type) -> PolicySpec:
+    """Introspect one config dataclass (fields along the whole MRO) into a ``PolicySpec``."""
+    where = f"policy {policy_type!r} ({config_cls.__module__}.{config_cls.__qualname__})"
+    if not policy_type.isidentifier() or keyword.iskeyword(policy_type):
+        raise GenerationError(f"{where}: registry key is not a valid module name")
+    if not config_cls.__name__.endswith("Config") or config_cls.__name__ == "Config":
+        raise GenerationError(f"{where}: config class name must end with 'Config'")
+    config_ref = importable_ref(config_cls)
+    if config_ref is None:
+        raise GenerationError(f"{where}: config class cannot be imported by name")
+    try:
+        hints = typing.get_type_hints(config_cls)
+    except Exception as error:
+        raise GenerationError(f"{where}: cannot resolve annotations: {error}") from error
+
+    fields = []
+    for field in dataclasses.fields(config_cls):
+        if not field.init:
+            continue  # not a constructor argument upstream either
+        if field.name in WRAPPER_PARAMETERS:
+            raise GenerationError(f"{where}: field {field.name!r} collides with a wrapper parameter")
+        doc, declared_in = field_doc(config_cls, field.name)
+        try:
+            default = _default(field)
+        except UnrenderableValue as error:
+            raise GenerationError(f"{where}: default of field {field.name!r}: {error}") from error
+        fields.append(
+            FieldSpec(
+                name=field.name,
+                annotation=render_type(hints[field.name]),
+                default=default,
+                doc=doc,
+                declared_in=declared_in,
+            )
+        )
+    return PolicySpec(
+        policy_type=policy_type,
+        class_name=config_cls.__name__.removesuffix("Config"),
+        module_name=policy_type,
+        config=ImportRef(config_ref.module, config_ref.name),
+        description=class_docs(config_cls).description,
+        fields=tuple(fields),
+    )
+
+
+def _default(field: dataclasses.Field[object]) -> typing.Any:
+    if field.default is not dataclasses.MISSING:
+        return render_value(field.default)
+    if field.default_factory is not dataclasses.MISSING:
+        return render_value(field.default_factory())
+    return None
