@@ -1,0 +1,1 @@
+"""Policies: typed PyTorch Lightning wrappers."""

@@ -1,0 +1,419 @@
+"""The one hand-written ``LightningModule`` behind every generated LeRobot wrapper.
+
+Generated classes add only a typed signature, documentation and their upstream config class. All
+behaviour lives here and delegates to LeRobot itself, step for step as ``lerobot_train`` does it:
+processors from ``make_pre_post_processors``, the policy's own ``forward``, optimizer and scheduler
+from the config's presets, gradient clipping at the preset's ``grad_clip_norm``, and
+``policy.update()`` after every optimizer step.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import logging
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeAlias, TypeVar, cast
+
+import draccus
+import numpy as np
+import torch
+from lerobot.configs.policies import PreTrainedConfig
+from lerobot.configs.types import FeatureType, PolicyFeature
+from lerobot.policies.factory import get_policy_class, make_pre_post_processors
+from lerobot.processor import DeviceProcessorStep
+from lerobot.utils.constants import ACTION
+from lerobot.utils.feature_utils import dataset_to_policy_features
+from lightning.pytorch import LightningModule
+from torch import Tensor
+
+if TYPE_CHECKING:
+    from lerobot.datasets import LeRobotDatasetMetadata
+    from lerobot.policies.pretrained import PreTrainedPolicy
+    from lerobot.processor import PolicyProcessorPipeline
+
+Stats: TypeAlias = Mapping[str, Mapping[str, Any]]
+"""Dataset statistics as LeRobot's ``dataset_stats``: feature -> statistic -> array-like values."""
+
+ConfigT = TypeVar("ConfigT", bound=PreTrainedConfig)
+
+logger = logging.getLogger(__name__)
+
+# Under this key a Lightning checkpoint holds what the state dict cannot: the normalisation stats.
+CHECKPOINT_KEY = "getiaction"
+
+
+class LeRobotPolicyModule(LightningModule, Generic[ConfigT]):
+    """A LeRobot policy, its processors and LeRobot's training recipe, as a ``LightningModule``.
+
+    The native policy is ``lerobot_policy``; its pre/post processors are ``preprocessor`` and
+    ``postprocessor``. They are built at construction when input and output features are given,
+    otherwise in ``setup()`` from the attached datamodule's dataset metadata.
+    """
+
+    config_class: ClassVar[type[PreTrainedConfig]]
+
+    def __init__(
+        self,
+        *,
+        stats: Stats | None = None,
+        _config_class: type[PreTrainedConfig] | None = None,
+        **config_fields: Any,
+    ) -> None:
+        super().__init__()
+        config_class = _config_class or type(self).config_class
+        self._config = cast(ConfigT, self._decode_config(config_class, _normalise_features(config_fields)))
+        self._stats: dict[str, dict[str, Tensor]] | None = _tensor_stats(stats)
+        self.lerobot_policy: PreTrainedPolicy | None = None
+        self.preprocessor: PolicyProcessorPipeline[dict[str, Any], dict[str, Any]] | None = None
+        self.postprocessor: PolicyProcessorPipeline[Tensor, Tensor] | None = None
+        self._processor_device: torch.device | None = None
+        self._grad_clip_norm: float | None = None
+        self._record_hyperparameters()
+        if self._config.input_features and self._config.output_features:
+            self._build()
+
+    # --- configuration ---------------------------------------------------------------------
+
+    @property
+    def config(self) -> ConfigT:
+        """The upstream LeRobot config this module was built from."""
+        return self._config
+
+    @property
+    def policy_type(self) -> str:
+        """LeRobot's registry key for this policy (``"act"``, ``"diffusion"``, ...)."""
+        return str(self._config.type)
+
+    @property
+    def stats(self) -> dict[str, dict[str, Tensor]] | None:
+        """The normalisation statistics the processors were built with."""
+        return self._stats
+
+    def _decode_config(
+        self, config_class: type[PreTrainedConfig], fields: dict[str, Any]
+    ) -> PreTrainedConfig:
+        """Build and validate the upstream config, through draccus like LeRobot's own parser.
+
+        Values may be typed (``NormalizationMode.MEAN_STD``) or plain (``"MEAN_STD"``, as YAML and
+        checkpoints hold them); draccus checks each against its annotation. Every copy is fresh, so no
+        two modules share a mutable default.
+        """
+        name = type(self).__name__
+        try:
+            config: PreTrainedConfig = draccus.decode(config_class, draccus.encode(fields))
+        except draccus.utils.DecodingError as error:
+            raise ValueError(f"{name}: invalid value for {error}") from error
+        except draccus.utils.ParsingError as error:
+            cause = error.__cause__
+            if isinstance(cause, ValueError | TypeError | NotImplementedError):
+                raise type(cause)(
+                    f"{name}: {config_class.__name__} rejected the configuration: {cause}"
+                ) from cause
+            raise ValueError(f"{name}: {error}") from error
+        return config
+
+    def _record_hyperparameters(self) -> None:
+        # Plain JSON-like values only: checkpoints then load with `weights_only=True`, and
+        # `load_from_checkpoint` rebuilds the module by passing them back to `__init__`.
+        encoded = json.loads(json.dumps(draccus.encode(self._config)))  # str-enums -> str
+        init_fields = {name for name, spec in self._config.__dataclass_fields__.items() if spec.init}
+        self._set_hparams({key: value for key, value in encoded.items() if key in init_fields})
+
+    # --- building ----------------------------------------------------------------------------
+
+    def setup(self, stage: str) -> None:
+        if self.lerobot_policy is not None:
+            return
+        datamodule = getattr(self._trainer, "datamodule", None) if self._trainer is not None else None
+        meta = getattr(datamodule, "dataset_meta", None)
+        if meta is None:
+            raise ValueError(
+                f"{type(self).__name__} has no input/output features to build the policy from: pass "
+                "`input_features` and `output_features` (and `stats`) at construction, or fit with a "
+                "datamodule that exposes `dataset_meta` (getiaction.data.lerobot.LeRobotDataModule)."
+            )
+        self._build(meta)
+
+    def _build(self, meta: LeRobotDatasetMetadata | None = None) -> None:
+        """Build the native policy and its processors, as ``make_policy`` and ``lerobot_train`` do."""
+        config = self._config
+        policy_kwargs: dict[str, Any] = {}
+        if meta is not None:
+            _apply_dataset_metadata(config, meta)
+            if self._stats is None:
+                self._stats = _tensor_stats(meta.stats)
+            policy_kwargs["dataset_meta"] = meta
+        if not config.input_features or not config.output_features:
+            raise ValueError(
+                f"{type(self).__name__}: cannot build the policy without both input and output features "
+                f"(got inputs {sorted(config.input_features or {})}, outputs "
+                f"{sorted(config.output_features or {})})."
+            )
+        if self._stats is not None:
+            policy_kwargs["dataset_stats"] = self._stats
+        policy_class = get_policy_class(config.type)
+        if config.pretrained_path:
+            policy = policy_class.from_pretrained(
+                config.pretrained_path, config=config, revision=config.pretrained_revision, **policy_kwargs
+            )
+        else:
+            policy = policy_class(config=config, **policy_kwargs)
+        self.lerobot_policy = policy
+        self._build_processors()
+        self._record_hyperparameters()
+
+    def _build_processors(self) -> None:
+        self.preprocessor, self.postprocessor = make_pre_post_processors(
+            self._config, dataset_stats=self._stats
+        )
+        self._processor_device = None
+
+    def _require_policy(self) -> PreTrainedPolicy:
+        if self.lerobot_policy is None:
+            raise RuntimeError(
+                f"{type(self).__name__} is not built yet: give `input_features` and `output_features` at "
+                "construction, or let `Trainer.fit` build it from a LeRobotDataModule."
+            )
+        self._sync_device()
+        return self.lerobot_policy
+
+    def _sync_device(self) -> None:
+        """Point the preprocessor (and the config) at the device Lightning moved this module to."""
+        device = self.device
+        if device == self._processor_device or self.preprocessor is None:
+            return
+        self.preprocessor.steps = [
+            DeviceProcessorStep(device=str(device), float_dtype=step.float_dtype)
+            if isinstance(step, DeviceProcessorStep)
+            else step
+            for step in self.preprocessor.steps
+        ]
+        self._config.device = device.type
+        self._processor_device = device
+
+    # --- training ------------------------------------------------------------------------------
+
+    def forward(self, batch: dict[str, Any]) -> tuple[Tensor, dict[str, Any]]:
+        """Loss and LeRobot's loss dict for a raw dataset batch (preprocessed here)."""
+        policy = self._require_policy()
+        assert self.preprocessor is not None
+        batch = self.preprocessor(self._images_as_float(batch))
+        # Most policies return (loss, info); some return a dict holding "loss". Check, don't trust.
+        output: object = policy.forward(batch)
+        if isinstance(output, tuple) and len(output) == 2 and isinstance(output[0], Tensor):
+            return output[0], dict(output[1] or {})
+        if isinstance(output, Mapping) and isinstance(output.get("loss"), Tensor):
+            return output["loss"], {key: value for key, value in output.items() if key != "loss"}
+        raise NotImplementedError(
+            f"{type(self).__name__}: LeRobot's {type(policy).__name__}.forward returns no loss "
+            f"(got {type(output).__name__}); it cannot be trained by a supervised training step."
+        )
+
+    def training_step(self, batch: dict[str, Any], batch_idx: int) -> Tensor:
+        loss, info = self.forward(batch)
+        self._log_step("train", loss, info, batch)
+        return loss
+
+    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> Tensor:
+        loss, info = self.forward(batch)
+        self._log_step("val", loss, info, batch)
+        return loss
+
+    def predict_step(self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0) -> Tensor:
+        """Unnormalised actions for a batch of observations, each sample on its own (queues reset)."""
+        self.reset()
+        return self.select_action(batch)
+
+    def _log_step(self, stage: str, loss: Tensor, info: Mapping[str, Any], batch: Mapping[str, Any]) -> None:
+        batch_size = _batch_size(batch)
+        self.log(f"{stage}/loss", loss, prog_bar=True, batch_size=batch_size)
+        for key, value in info.items():
+            scalar = _as_scalar(value)
+            if scalar is not None:
+                self.log(f"{stage}/{key}", scalar, batch_size=batch_size)
+
+    def _images_as_float(self, batch: dict[str, Any]) -> dict[str, Any]:
+        # lerobot_train turns uint8 camera frames into floats in [0, 1] before preprocessing.
+        cameras = [key for key in self._config.image_features if key in batch]
+        if not any(isinstance(batch[key], Tensor) and batch[key].dtype == torch.uint8 for key in cameras):
+            return batch
+        batch = dict(batch)
+        for key in cameras:
+            if batch[key].dtype == torch.uint8:
+                batch[key] = batch[key].to(dtype=torch.float32) / 255.0
+        return batch
+
+    # --- optimisation --------------------------------------------------------------------------
+
+    def configure_optimizers(self) -> Any:
+        """The optimizer and scheduler ``lerobot_train`` builds from the config's presets."""
+        policy = self._require_policy()
+        preset = self._config.get_optimizer_preset()
+        optimizer = preset.build(policy.get_optim_params())
+        if isinstance(optimizer, Mapping):
+            raise NotImplementedError(
+                f"{type(self).__name__}: LeRobot trains {self.policy_type!r} with several optimizers "
+                f"({', '.join(sorted(optimizer))}) outside its supervised training loop; this wrapper "
+                "supports inference for it, not training."
+            )
+        self._grad_clip_norm = float(preset.grad_clip_norm)
+        scheduler_preset = self._config.get_scheduler_preset()
+        if scheduler_preset is None:
+            return optimizer
+        scheduler = scheduler_preset.build(optimizer, self._total_training_steps())
+        # lerobot_train steps the scheduler after every optimizer step.
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+    def _total_training_steps(self) -> int:
+        trainer = self.trainer
+        if trainer.max_steps is not None and trainer.max_steps > 0:
+            return int(trainer.max_steps)
+        return int(trainer.estimated_stepping_batches)
+
+    def configure_gradient_clipping(
+        self,
+        optimizer: torch.optim.Optimizer,
+        gradient_clip_val: int | float | None = None,
+        gradient_clip_algorithm: str | None = None,
+    ) -> None:
+        """Clip at the preset's ``grad_clip_norm`` as ``lerobot_train`` does, unless the Trainer sets one."""
+        if gradient_clip_val is not None:
+            self.clip_gradients(optimizer, gradient_clip_val, gradient_clip_algorithm)
+            return
+        policy = self._require_policy()
+        max_norm = self._grad_clip_norm if self._grad_clip_norm is not None else 0.0
+        # lerobot_train measures the norm (and logs it) even when it does not clip.
+        grad_norm = torch.nn.utils.clip_grad_norm_(
+            policy.parameters(), max_norm if max_norm > 0 else float("inf"), error_if_nonfinite=False
+        )
+        self.log("train/grad_norm", grad_norm)
+
+    def optimizer_step(self, *args: Any, **kwargs: Any) -> None:
+        super().optimizer_step(*args, **kwargs)
+        # TDMPC and others keep EMA target networks: lerobot_train calls update() after each step.
+        update = getattr(self.lerobot_policy, "update", None)
+        if callable(update):
+            update()
+
+    # --- inference -------------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def select_action(self, observation: dict[str, Any]) -> Tensor:
+        """One unnormalised action for a raw observation (as a dataset or an environment gives it)."""
+        policy = self._require_policy()
+        assert self.preprocessor is not None and self.postprocessor is not None
+        action = policy.select_action(self.preprocessor(observation))
+        return self.postprocessor(action)
+
+    @torch.no_grad()
+    def predict_action_chunk(self, observation: dict[str, Any]) -> Tensor:
+        """The unnormalised action chunk LeRobot's ``predict_action_chunk`` gives for a raw observation."""
+        policy = self._require_policy()
+        assert self.preprocessor is not None and self.postprocessor is not None
+        chunk = policy.predict_action_chunk(self.preprocessor(observation))
+        return self.postprocessor(chunk)
+
+    def reset(self) -> None:
+        """Clear the policy's action and observation queues (call when an episode starts)."""
+        if self.lerobot_policy is not None:
+            reset: Callable[[], object] = self.lerobot_policy.reset  # untyped upstream
+            reset()
+
+    # --- checkpoints -----------------------------------------------------------------------------
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint[CHECKPOINT_KEY] = {"policy_type": self.policy_type, "stats": self._stats}
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        saved = checkpoint.get(CHECKPOINT_KEY)
+        if not isinstance(saved, Mapping):
+            raise ValueError(
+                f"{type(self).__name__}: not a getiaction checkpoint (no {CHECKPOINT_KEY!r} entry)"
+            )
+        if saved.get("policy_type") != self.policy_type:
+            raise ValueError(
+                f"{type(self).__name__}: the checkpoint holds a {saved.get('policy_type')!r} policy, "
+                f"not {self.policy_type!r}"
+            )
+        self._stats = _tensor_stats(saved.get("stats"))
+        if self.lerobot_policy is not None:
+            self._build_processors()
+
+
+def _normalise_features(fields: dict[str, Any]) -> dict[str, Any]:
+    """Accept dataset feature specs and one shared feature mapping for both directions.
+
+    LeRobot's examples build ``features = dataset_to_policy_features(meta.features)`` and pass it as
+    both inputs and outputs; ``make_policy`` then keeps ACTION features as outputs and the rest as
+    inputs. Raw ``meta.features`` (with ``dtype``) are converted the same way first.
+    """
+    fields = dict(fields)
+    for key in ("input_features", "output_features"):
+        features = fields.get(key)
+        if isinstance(features, Mapping) and any(
+            isinstance(spec, Mapping) and "dtype" in spec for spec in features.values()
+        ):
+            fields[key] = dataset_to_policy_features(dict(features))
+    inputs, outputs = fields.get("input_features"), fields.get("output_features")
+    if inputs and (inputs is outputs or inputs == outputs):
+        fields["output_features"] = {
+            k: f for k, f in outputs.items() if _feature_type(f) == FeatureType.ACTION
+        }
+        fields["input_features"] = {k: f for k, f in inputs.items() if k not in fields["output_features"]}
+    return fields
+
+
+def _feature_type(feature: Any) -> Any:
+    if isinstance(feature, PolicyFeature):
+        return feature.type
+    if isinstance(feature, Mapping):
+        return FeatureType(feature.get("type"))
+    return None
+
+
+def _apply_dataset_metadata(config: PreTrainedConfig, meta: LeRobotDatasetMetadata) -> None:
+    """What ``make_policy`` does to a config when it builds a policy for a dataset."""
+    features = dataset_to_policy_features(meta.features)
+    config.output_features = {key: ft for key, ft in features.items() if ft.type is FeatureType.ACTION}
+    if not config.input_features:
+        config.input_features = {key: ft for key, ft in features.items() if key not in config.output_features}
+    if hasattr(config, "action_feature_names"):
+        names = meta.features.get(ACTION, {}).get("names")
+        if names is not None:
+            config.action_feature_names = list(names)
+    set_feature_metadata = getattr(config, "set_dataset_feature_metadata", None)
+    if callable(set_feature_metadata):
+        set_feature_metadata(meta.features)
+
+
+def _tensor_stats(stats: Stats | None) -> dict[str, dict[str, Tensor]] | None:
+    """Stats as CPU tensors: what checkpoints can hold with ``weights_only=True``."""
+    if stats is None:
+        return None
+    return {
+        str(feature): {str(name): torch.as_tensor(np.asarray(value)) for name, value in values.items()}
+        for feature, values in stats.items()
+    }
+
+
+def _batch_size(batch: Mapping[str, Any]) -> int:
+    for key in (ACTION, *batch):
+        value = batch.get(key)
+        if isinstance(value, Tensor) and value.ndim > 0:
+            return int(value.shape[0])
+    return 1
+
+
+def _as_scalar(value: Any) -> float | None:
+    if isinstance(value, Tensor) and value.numel() == 1:
+        return float(value.detach().item())
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+def closest_names(name: str, candidates: list[str]) -> str:
+    """``" Did you mean: a, b?"`` for a misspelled name, or an empty string."""
+    matches = difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
+    return f" Did you mean: {', '.join(matches)}?" if matches else ""

@@ -1,0 +1,63 @@
+"""``LeRobotPolicy``: any generated wrapper, chosen by LeRobot policy name at run time."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from typing import Any
+
+from lerobot.configs.policies import PreTrainedConfig
+
+from getiaction.policies.lerobot._base import LeRobotPolicyModule, Stats, closest_names
+
+_PACKAGE = "getiaction.policies.lerobot"
+
+
+def wrapper_class(policy_name: str) -> type[LeRobotPolicyModule[Any]]:
+    """The generated wrapper class for a LeRobot policy name (``"act"`` -> ``ACT``)."""
+    package = importlib.import_module(_PACKAGE)
+    classes: dict[str, str] = package.POLICY_CLASSES
+    if policy_name not in classes:
+        raise ValueError(
+            f"Unknown LeRobot policy name {policy_name!r}.{closest_names(policy_name, sorted(classes))} "
+            f"Valid names: {', '.join(sorted(classes))}."
+        )
+    wrapper: type[LeRobotPolicyModule[Any]] = getattr(package, classes[policy_name])
+    return wrapper
+
+
+def wrapper_parameters(wrapper: type[LeRobotPolicyModule[Any]]) -> list[str]:
+    """Keyword parameters of a generated wrapper, in signature order."""
+    return [name for name in inspect.signature(wrapper.__init__).parameters if name != "self"]
+
+
+class LeRobotPolicy(LeRobotPolicyModule[PreTrainedConfig]):
+    """Any LeRobot policy, selected by name: ``LeRobotPolicy("diffusion", horizon=16)``.
+
+    It behaves exactly like the explicit class for that policy (``Diffusion`` here): the same
+    parameters, defaults, validation and Lightning behaviour; only the static typing of the keyword
+    arguments is lost. In YAML: ``class_path: getiaction.policies.lerobot.LeRobotPolicy`` with
+    ``init_args: {policy_name: diffusion, ...}``.
+
+    Args:
+        policy_name: LeRobot's registry name of the policy (``act``, ``diffusion``, ``pi0``, ...).
+        stats: Dataset statistics for normalisation, as LeRobot's ``dataset_stats``.
+        **policy_kwargs: Parameters of the explicit wrapper class (its config fields).
+    """
+
+    def __init__(self, policy_name: str, *, stats: Stats | None = None, **policy_kwargs: Any) -> None:
+        wrapper = wrapper_class(policy_name)
+        known = [name for name in wrapper_parameters(wrapper) if name != "stats"]
+        for name in policy_kwargs:
+            if name not in known:
+                raise TypeError(
+                    f"LeRobotPolicy({policy_name!r}) got an unexpected keyword argument {name!r}: "
+                    f"{wrapper.__name__} has no such parameter.{closest_names(name, known)}"
+                )
+        self._policy_name = policy_name
+        super().__init__(stats=stats, _config_class=wrapper.config_class, **policy_kwargs)
+
+    def _record_hyperparameters(self) -> None:
+        super()._record_hyperparameters()
+        # `load_from_checkpoint` passes the hyperparameters back to `__init__`.
+        self.hparams["policy_name"] = self._policy_name
