@@ -62,7 +62,8 @@ class LeRobotPolicyModule(LightningModule, Generic[ConfigT]):
     ) -> None:
         super().__init__()
         config_class = _config_class or type(self).config_class
-        self._config = cast(ConfigT, self._decode_config(config_class, _normalise_features(config_fields)))
+        config_fields = _normalise_features(config_fields)
+        self._config = cast(ConfigT, self._decode_config(config_class, config_fields))
         self._stats: dict[str, dict[str, Tensor]] | None = _tensor_stats(stats)
         self.lerobot_policy: PreTrainedPolicy | None = None
         self.preprocessor: PolicyProcessorPipeline[dict[str, Any], dict[str, Any]] | None = None
@@ -70,7 +71,9 @@ class LeRobotPolicyModule(LightningModule, Generic[ConfigT]):
         self._processor_device: torch.device | None = None
         self._grad_clip_norm: float | None = None
         self._record_hyperparameters()
-        if self._config.input_features and self._config.output_features:
+        # Build now only for features the caller gave: some configs fill in placeholder features
+        # in __post_init__ (fastwam), which must not trigger building (and downloading) a model.
+        if config_fields.get("input_features") and config_fields.get("output_features"):
             self._build()
 
     # --- configuration ---------------------------------------------------------------------
