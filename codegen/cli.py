@@ -90,7 +90,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="write nothing; exit 1 with a diff when committed output differs from what would be generated",
     )
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=REPO_ROOT,
+        help="the checkout whose generated files to write or check (default: the one holding codegen/)",
+    )
     args = parser.parse_args(argv)
+    root: Path = args.root
 
     started = time.perf_counter()
     # Imported here so `--help` works without LeRobot installed.
@@ -102,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (GenerationError, RenderError) as error:
         print(f"codegen: error: {error}", file=sys.stderr)
         return 2
-    drift = compare(files, REPO_ROOT)
+    drift = compare(files, root)
     elapsed = time.perf_counter() - started
     names = ", ".join([f.path for f in (*drift.changed, *drift.missing)] + list(drift.stale))
 
@@ -110,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if drift.in_sync:
             print(f"codegen: {len(files)} generated files in sync ({elapsed:.1f} s)")
             return 0
-        sys.stdout.write(unified_diff(drift, REPO_ROOT))
+        sys.stdout.write(unified_diff(drift, root))
         print(
             f"codegen: out of sync: {len(drift.changed)} changed, {len(drift.missing)} missing, "
             f"{len(drift.stale)} stale: {names}\n"
@@ -120,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 1
 
-    write(drift, REPO_ROOT)
+    write(drift, root)
     touched = len(drift.changed) + len(drift.missing) + len(drift.stale)
     print(f"codegen: {len(files)} files rendered, {touched} written or removed ({elapsed:.1f} s)")
     if names:

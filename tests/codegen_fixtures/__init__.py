@@ -1,0 +1,1 @@
+"""Small dataclasses that exercise every branch of the generator's tables."""

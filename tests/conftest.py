@@ -1,0 +1,32 @@
+"""Shared test configuration: offline, quiet, and a switch to rewrite golden files."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import pytest
+
+# Nothing may load from the Hugging Face hub at test time.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite tests/golden from the generator's current output instead of comparing",
+    )
+
+
+@pytest.fixture(scope="session")
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
+
+
+@pytest.fixture(autouse=True)
+def _quiet_upstream_device_warnings() -> None:
+    # Every LeRobot config without a device logs that it falls back to CPU; say it once, not per test.
+    logging.getLogger("lerobot.configs.policies").setLevel(logging.ERROR)
