@@ -1,0 +1,66 @@
+"""Developer tasks. Every session runs in the project's own ``.venv``, synced from ``uv.lock``.
+
+One environment for everything: LeRobot's stack is ~5 GB, and a second copy per session would buy
+nothing but install time. ``uv sync --locked`` makes the environment match the lock exactly first.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "none"
+nox.options.sessions = ["lint", "check_generated", "typecheck", "tests"]
+
+# Offline by construction: nothing may reach the Hugging Face hub.
+OFFLINE = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+
+
+def sync(session: nox.Session) -> None:
+    session.run("uv", "sync", "--locked", external=True)
+
+
+def run(session: nox.Session, *args: str) -> None:
+    session.run("uv", "run", "--locked", "--no-sync", *args, external=True, env=OFFLINE)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The default test suite: generator, wrappers, equivalence with LeRobot, CLI (tiny, CPU, offline)."""
+    sync(session)
+    run(session, "pytest", "-m", "not slow", *session.posargs)
+
+
+@nox.session
+def slow(session: nox.Session) -> None:
+    """Longer checks kept out of the default run."""
+    sync(session)
+    run(session, "pytest", "-m", "slow", *session.posargs)
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """``mypy --strict`` over the package, the generator and user code that must not type-check."""
+    sync(session)
+    run(session, "mypy")
+    run(session, "mypy", "tests/typecheck")
+
+
+@nox.session
+def generate(session: nox.Session) -> None:
+    """Regenerate the wrappers and configs from the installed LeRobot."""
+    sync(session)
+    run(session, "python", "-m", "codegen")
+
+
+@nox.session
+def check_generated(session: nox.Session) -> None:
+    """Fail with a diff when committed generated files differ from the generator's output."""
+    sync(session)
+    run(session, "python", "-m", "codegen", "--check")
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    sync(session)
+    run(session, "ruff", "check", ".")
+    run(session, "ruff", "format", "--check", ".")
