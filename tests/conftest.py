@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,6 +26,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture(scope="session")
 def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A three-episode image dataset on local disk, recorded once per session."""
+    from tiny import make_dataset
+
+    return make_dataset(tmp_path_factory.mktemp("datasets") / "tiny")
+
+
+@pytest.fixture(scope="session")
+def tiny_meta(tiny_dataset_root: Path) -> Any:
+    from lerobot.datasets import LeRobotDatasetMetadata
+    from tiny import REPO_ID
+
+    return LeRobotDatasetMetadata(REPO_ID, root=tiny_dataset_root)
 
 
 @pytest.fixture(autouse=True)

@@ -10,6 +10,7 @@ from the config's presets, gradient clipping at the preset's ``grad_clip_norm``,
 from __future__ import annotations
 
 import difflib
+import inspect
 import json
 import logging
 from collections.abc import Callable, Mapping
@@ -156,6 +157,7 @@ class LeRobotPolicyModule(LightningModule, Generic[ConfigT]):
         if self._stats is not None:
             policy_kwargs["dataset_stats"] = self._stats
         policy_class = get_policy_class(config.type)
+        policy_kwargs = _accepted_kwargs(policy_class, policy_kwargs)
         if config.pretrained_path:
             policy = policy_class.from_pretrained(
                 config.pretrained_path, config=config, revision=config.pretrained_revision, **policy_kwargs
@@ -388,6 +390,18 @@ def _apply_dataset_metadata(config: PreTrainedConfig, meta: LeRobotDatasetMetada
     set_feature_metadata = getattr(config, "set_dataset_feature_metadata", None)
     if callable(set_feature_metadata):
         set_feature_metadata(meta.features)
+
+
+def _accepted_kwargs(policy_class: type, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The subset of ``kwargs`` the policy's constructor takes.
+
+    ``make_policy`` passes ``dataset_stats``/``dataset_meta`` to every policy, which breaks the ones
+    that take neither (GaussianActorPolicy); pass them only where they are accepted.
+    """
+    parameters = inspect.signature(policy_class).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return kwargs
+    return {key: value for key, value in kwargs.items() if key in parameters}
 
 
 def _tensor_stats(stats: Stats | None) -> dict[str, dict[str, Tensor]] | None:
