@@ -5,8 +5,13 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import importlib.metadata
+import json
 import keyword
+import types
 import typing
+
+import draccus
+import yaml
 
 from codegen.docs import class_docs, field_doc
 from codegen.ir import FieldSpec, GenerationSpec, ImportRef, PolicySpec
@@ -77,17 +82,23 @@ def build_policy_spec(policy_type: str, config_cls: type) -> PolicySpec:
         if field.name in WRAPPER_PARAMETERS:
             raise GenerationError(f"{where}: field {field.name!r} collides with a wrapper parameter")
         doc, declared_in = field_doc(config_cls, field.name)
+        annotation = hints[field.name]
         try:
-            default = _default(field)
+            upstream_value = _default_value(field)
+            value = respell_to_annotation(upstream_value, annotation)
+            default = None if value is dataclasses.MISSING else render_value(value)
+            default_yaml = None if value is dataclasses.MISSING else yaml_value(value)
         except UnrenderableValue as error:
             raise GenerationError(f"{where}: default of field {field.name!r}: {error}") from error
         fields.append(
             FieldSpec(
                 name=field.name,
-                annotation=render_type(hints[field.name]),
+                annotation=render_type(annotation),
                 default=default,
                 doc=doc,
                 declared_in=declared_in,
+                default_yaml=default_yaml,
+                adjusted_from=None if value is upstream_value else repr(upstream_value),
             )
         )
     return PolicySpec(
@@ -100,9 +111,55 @@ def build_policy_spec(policy_type: str, config_cls: type) -> PolicySpec:
     )
 
 
-def _default(field: dataclasses.Field[object]) -> typing.Any:
+def _default_value(field: dataclasses.Field[object]) -> object:
+    """The field's default (calling its factory), or ``dataclasses.MISSING`` when it has none."""
     if field.default is not dataclasses.MISSING:
-        return render_value(field.default)
+        return field.default
     if field.default_factory is not dataclasses.MISSING:
-        return render_value(field.default_factory())
-    return None
+        return field.default_factory()
+    return dataclasses.MISSING
+
+
+def respell_to_annotation(value: object, annotation: object) -> object:
+    """A bool default of a numeric field as the equal number (``False`` -> ``0``); anything else as is.
+
+    ``ACTConfig.replace_final_stride_with_dilation: int = False`` type-checks (bool is an int), but
+    jsonargparse refuses a bool for an int, so the CLI could not even print such a config.
+    """
+    if not isinstance(value, bool):
+        return value
+    members = (
+        typing.get_args(annotation)
+        if typing.get_origin(annotation) in (typing.Union, types.UnionType)
+        else (annotation,)
+    )
+    if bool in members or typing.Any in members:
+        return value
+    for number in (int, float):
+        if number in members:
+            return number(value)
+    return value
+
+
+def yaml_value(value: object) -> str:
+    """A default as it reads in YAML: what draccus (and so jsonargparse) parses back to the same value."""
+    try:
+        # draccus writes str-enums by name and tuples as lists, as its parser reads them back.
+        plain = json.loads(json.dumps(draccus.encode(_sets_sorted(value))))
+    except (TypeError, ValueError) as error:
+        raise UnrenderableValue(f"no YAML form for {value!r}: {error}") from error
+    text: str = yaml.safe_dump(
+        plain, default_flow_style=True, width=10**9, sort_keys=False, allow_unicode=True
+    )
+    return text.removesuffix("\n").removesuffix("\n...").strip()
+
+
+def _sets_sorted(value: object) -> object:
+    """Sets as sorted lists: their iteration order changes from run to run, the output must not."""
+    if isinstance(value, set | frozenset):
+        return sorted((_sets_sorted(item) for item in value), key=repr)
+    if isinstance(value, dict):
+        return {key: _sets_sorted(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_sets_sorted(item) for item in value) if type(value) in (list, tuple) else value
+    return value

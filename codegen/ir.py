@@ -199,6 +199,9 @@ class FieldSpec:
     default: ValueExpr | None  # None: the field has no default and the parameter is required
     doc: str  # upstream text, one paragraph; empty when upstream documents nothing
     declared_in: str  # the upstream class whose source holds the field's declaration
+    default_yaml: str | None = None  # the default as a YAML flow value (enums by name, tuples as lists)
+    # Set when the upstream default had to be respelled to satisfy its own annotation (see Adjustment).
+    adjusted_from: str | None = None
 
     def imports(self) -> frozenset[ImportRef]:
         own = self.annotation.imports()
@@ -212,6 +215,20 @@ class Fallback:
     policy_type: str
     field: str
     upstream: str
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """A recorded default respelled to match its annotation, e.g. ``False`` -> ``0`` for an ``int``.
+
+    Python's typing accepts a bool where an int is declared, but strict parsers (jsonargparse, so the
+    CLI and YAML) refuse it; the respelled value is equal to the upstream one (``False == 0``).
+    """
+
+    policy_type: str
+    field: str
+    upstream: str
+    rendered: str
 
 
 @dataclass(frozen=True)
@@ -233,6 +250,14 @@ class PolicySpec:
             for fallback in field.annotation.fallbacks()
         )
 
+    @property
+    def adjustments(self) -> tuple[Adjustment, ...]:
+        return tuple(
+            Adjustment(self.policy_type, field.name, field.adjusted_from, field.default.source)
+            for field in self.fields
+            if field.adjusted_from is not None and field.default is not None
+        )
+
 
 @dataclass(frozen=True)
 class GenerationSpec:
@@ -244,6 +269,10 @@ class GenerationSpec:
     @property
     def fallbacks(self) -> tuple[Fallback, ...]:
         return tuple(fallback for policy in self.policies for fallback in policy.fallbacks)
+
+    @property
+    def adjustments(self) -> tuple[Adjustment, ...]:
+        return tuple(adjustment for policy in self.policies for adjustment in policy.adjustments)
 
 
 @dataclass(frozen=True)

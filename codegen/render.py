@@ -66,12 +66,26 @@ def render_all(spec: GenerationSpec) -> list[GeneratedFile]:
     )
     text_files = [
         GeneratedFile(
-            FALLBACKS_FILE,
-            env.get_template("type_fallbacks.txt.jinja").render(
-                header=_header(spec.lerobot_version), fallbacks=spec.fallbacks
+            f"configs/lerobot_{policy.policy_type}.yaml",
+            env.get_template("policy_config.yaml.jinja").render(
+                header=_header(spec.lerobot_version, policy.config),
+                policy=policy,
+                package=PACKAGE,
+                fields=[(field, _yaml_comment(field.doc)) for field in policy.fields],
             ),
         )
+        for policy in spec.policies
     ]
+    text_files.append(
+        GeneratedFile(
+            FALLBACKS_FILE,
+            env.get_template("type_fallbacks.txt.jinja").render(
+                header=_header(spec.lerobot_version),
+                fallbacks=spec.fallbacks,
+                adjustments=spec.adjustments,
+            ),
+        )
+    )
     return sorted(format_python(python_files) + text_files, key=lambda file: file.path)
 
 
@@ -169,6 +183,10 @@ def _docstring(policy: PolicySpec) -> str:
         f"    {line}" if line and index else line
         for index, line in enumerate(map(escape_docstring_line, lines))
     )
+
+
+def _yaml_comment(doc: str) -> list[str]:
+    return textwrap.wrap(doc, width=LINE_LENGTH - 6, break_on_hyphens=False) if doc else []
 
 
 def escape_docstring_line(line: str) -> str:

@@ -60,6 +60,7 @@ def test_generated_module_is_valid_and_mirrors_the_fixture() -> None:
     assert parameters["ratio"].default == float("inf")
     assert parameters["tags"].default == {"a", "b"}
     assert list(parameters)[-1] == "stats"
+    assert parameters["flag_as_int"].default == 0 and type(parameters["flag_as_int"].default) is int
 
     hints = typing.get_type_hints(wrapper.__init__)
     assert hints["optional_old"] == int | None
@@ -99,3 +100,22 @@ def test_fallbacks_are_listed_and_commented() -> None:
     assert "sample.callback: collections.abc.Callable[[int], int]" in fallbacks
     module = (GOLDEN / "sample.py").read_text(encoding="utf-8")
     assert "callback: Any | None = None,  # upstream type: collections.abc.Callable[[int], int]" in module
+    assert "sample.flag_as_int: False -> 0" in fallbacks
+    assert "flag_as_int: int = 0,  # upstream default: False" in module
+
+
+def test_yaml_config_lists_every_parameter_with_its_default() -> None:
+    import yaml
+
+    text = (GOLDEN / "lerobot_sample.yaml").read_text(encoding="utf-8")
+    config = yaml.safe_load(text)
+    init_args = config["model"]["init_args"]
+    assert config["model"]["class_path"] == "getiaction.policies.lerobot.Sample"
+    assert init_args["modes"] == {"a": "SLOW", "b": "FAST"}
+    assert init_args["inner_changed"] == {"width": 8, "names": ["a"]}
+    assert init_args["shape"] == [3, 96, 96]
+    assert init_args["ratio"] == float("inf")
+    assert init_args["path"] == "/tmp/sample"
+    assert init_args["flag_as_int"] == 0
+    assert "required" not in init_args and "# required: required (no upstream default)" in text
+    assert '    # How many "steps" to take, read from C:\\path\\to\\file.\n    steps: 10' in text

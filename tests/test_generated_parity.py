@@ -23,9 +23,21 @@ FALLBACKS_FILE = Path(__file__).parent.parent / "codegen" / "type_fallbacks.txt"
 NEEDS_HUB_TO_CONSTRUCT = {"eo1"}
 
 
+def _recorded(kind: str) -> set[tuple[str, str]]:
+    """(policy, field) pairs listed in the committed file: type fallbacks, or respelled defaults."""
+    lines = [
+        line for line in FALLBACKS_FILE.read_text(encoding="utf-8").splitlines() if line and line[0] != "#"
+    ]
+    entries = [line for line in lines if ("->" in line) == (kind == "adjustment")]
+    return {(entry.split(":")[0].split(".", 1)[0], entry.split(":")[0].split(".", 1)[1]) for entry in entries}
+
+
 def recorded_fallbacks() -> set[tuple[str, str]]:
-    lines = FALLBACKS_FILE.read_text(encoding="utf-8").splitlines()
-    return {tuple(line.split(":")[0].split(".", 1)) for line in lines if line and not line.startswith("#")}  # type: ignore[misc]
+    return _recorded("fallback")
+
+
+def recorded_adjustments() -> set[tuple[str, str]]:
+    return _recorded("adjustment")
 
 
 def wrapper_for(policy_type: str) -> type:
@@ -95,7 +107,10 @@ def test_signature_mirrors_the_upstream_config(policy_type: str) -> None:
         else:
             expected = inspect.Parameter.empty
         assert parameter.default == expected, f"{policy_type}.{field.name} default"
-        assert type(parameter.default) is type(expected), f"{policy_type}.{field.name} default type"
+        if (policy_type, field.name) in recorded_adjustments():
+            assert isinstance(expected, bool) and type(parameter.default) in (int, float)
+        else:
+            assert type(parameter.default) is type(expected), f"{policy_type}.{field.name} default type"
         if (policy_type, field.name) in fallbacks:
             assert "Any" in str(wrapper_hints[field.name]), f"{policy_type}.{field.name} fallback"
         else:
@@ -160,3 +175,13 @@ def test_editor_completion_offers_config_parameters() -> None:
     script = jedi.Script(code, path=root / "example.py", project=jedi.Project(root))
     completions = {c.name_with_symbols for c in script.complete(2, len("ACT(dim_"))}
     assert {"dim_model=", "dim_feedforward="} <= completions
+
+
+def test_respelled_defaults_are_recorded() -> None:
+    assert ("act", "replace_final_stride_with_dilation") in recorded_adjustments()
+    parameter = inspect.signature(wrappers.ACT.__init__).parameters["replace_final_stride_with_dilation"]
+    assert parameter.default == 0 and parameter.default is not False
+    assert (
+        wrappers.ACT().config.replace_final_stride_with_dilation
+        == REGISTRY["act"]().replace_final_stride_with_dilation
+    )

@@ -74,6 +74,8 @@ class SampleConfig(BaseSampleConfig):
     small: float = 1e-05
     tags: set[str] = field(default_factory=lambda: {"b", "a"})
     required: int = field(kw_only=True)
+    # Upstream's own mismatch: a bool default for an int field is respelled 0 and recorded.
+    flag_as_int: int = False
 
     def method(self) -> int:
         return self.steps

@@ -44,6 +44,7 @@ class Sample(LeRobotPolicyModule[SampleConfig]):
         small: Not documented upstream (``SampleConfig.small``).
         tags: Not documented upstream (``SampleConfig.tags``).
         required: Not documented upstream (``SampleConfig.required``).
+        flag_as_int: Upstream's own mismatch: a bool default for an int field is respelled 0 and recorded.
         late: Declared after a method: still a field, and the comment beside it joins the one above.
         undocumented: Not documented upstream (``SampleConfig.undocumented``).
         stats: Dataset statistics for normalisation, as LeRobot's ``dataset_stats``: feature name ->
@@ -79,6 +80,7 @@ class Sample(LeRobotPolicyModule[SampleConfig]):
         small: float = 1e-05,
         tags: set[str] = {"a", "b"},
         required: int,
+        flag_as_int: int = 0,  # upstream default: False
         late: bool = True,
         undocumented: int = 0,
         stats: Stats | None = None,
@@ -107,6 +109,7 @@ class Sample(LeRobotPolicyModule[SampleConfig]):
             small=small,
             tags=tags,
             required=required,
+            flag_as_int=flag_as_int,
             late=late,
             undocumented=undocumented,
             stats=stats,

@@ -122,7 +122,7 @@ class ACT(LeRobotPolicyModule[ACTConfig]):
         },
         vision_backbone: str = "resnet18",
         pretrained_backbone_weights: str | None = "ResNet18_Weights.IMAGENET1K_V1",
-        replace_final_stride_with_dilation: int = False,
+        replace_final_stride_with_dilation: int = 0,  # upstream default: False
         pre_norm: bool = False,
         dim_model: int = 512,
         n_heads: int = 8,
