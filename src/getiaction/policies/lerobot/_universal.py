@@ -36,26 +36,46 @@ class LeRobotPolicy(LeRobotPolicyModule[PreTrainedConfig]):
 
     It behaves exactly like the explicit class for that policy (``Diffusion`` here): the same
     parameters, defaults, validation and Lightning behaviour; only the static typing of the keyword
-    arguments is lost. In YAML: ``class_path: getiaction.policies.lerobot.LeRobotPolicy`` with
-    ``init_args: {policy_name: diffusion, ...}``.
+    arguments is lost. In YAML, where a class takes only the parameters its signature names, the
+    policy's parameters go in ``policy_config``::
+
+        model:
+          class_path: getiaction.policies.lerobot.LeRobotPolicy
+          init_args:
+            policy_name: diffusion
+            policy_config: {horizon: 16, n_action_steps: 8}
 
     Args:
         policy_name: LeRobot's registry name of the policy (``act``, ``diffusion``, ``pi0``, ...).
+        policy_config: Parameters of the explicit wrapper class (its config fields), as a mapping.
         stats: Dataset statistics for normalisation, as LeRobot's ``dataset_stats``.
-        **policy_kwargs: Parameters of the explicit wrapper class (its config fields).
+        **policy_kwargs: Parameters of the explicit wrapper class, as keywords.
     """
 
-    def __init__(self, policy_name: str, *, stats: Stats | None = None, **policy_kwargs: Any) -> None:
+    def __init__(
+        self,
+        policy_name: str,
+        *,
+        policy_config: dict[str, Any] | None = None,
+        stats: Stats | None = None,
+        **policy_kwargs: Any,
+    ) -> None:
         wrapper = wrapper_class(policy_name)
+        both = sorted(set(policy_config or {}) & set(policy_kwargs))
+        if both:
+            raise TypeError(
+                f"LeRobotPolicy({policy_name!r}) got {both} both in policy_config and as keywords"
+            )
+        parameters = {**(policy_config or {}), **policy_kwargs}
         known = [name for name in wrapper_parameters(wrapper) if name != "stats"]
-        for name in policy_kwargs:
+        for name in parameters:
             if name not in known:
                 raise TypeError(
                     f"LeRobotPolicy({policy_name!r}) got an unexpected keyword argument {name!r}: "
                     f"{wrapper.__name__} has no such parameter.{closest_names(name, known)}"
                 )
         self._policy_name = policy_name
-        super().__init__(stats=stats, _config_class=wrapper.config_class, **policy_kwargs)
+        super().__init__(stats=stats, _config_class=wrapper.config_class, **parameters)
 
     def _record_hyperparameters(self) -> None:
         super()._record_hyperparameters()

@@ -1,0 +1,1 @@
+"""Data: LightningDataModules for robot-learning datasets."""
