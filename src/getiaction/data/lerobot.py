@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -116,6 +117,10 @@ class LeRobotDataModule(LightningDataModule):
                 for name, values in IMAGENET_STATS.items():
                     stats[key][name] = torch.tensor(values, dtype=torch.float32)
         self.dataset_meta = meta
+        if self.video_backend is None and not meta.video_keys:
+            # Nothing to decode; naming a backend skips LeRobot's probe of torchcodec, whose failure on
+            # machines without FFmpeg prints a long, alarming and here irrelevant traceback.
+            self.video_backend = "pyav"
         self._drop_n_last_frames = int(getattr(config, "drop_n_last_frames", 0))
         delta_timestamps = resolve_delta_timestamps(config, meta)
         train_episodes, val_episodes = self._split_episodes(meta)
@@ -246,15 +251,29 @@ class LeRobotDataModule(LightningDataModule):
     # --- resume ------------------------------------------------------------------------------
 
     def state_dict(self) -> dict[str, Any]:
-        """Where the training order stands, so a resumed run draws exactly the batches it would have."""
+        """Where the training order stands, so a resumed run draws exactly the batches it would have.
+
+        Counted from the batches Lightning has trained on (``processed``), not from the sampler, which
+        the DataLoader has already read ahead of them.
+        """
         if self._sampler is None or self.trainer is None:
             return {}
         progress = self.trainer.fit_loop.epoch_loop.batch_progress.current
-        consumed = min(progress.completed * self.batch_size, len(self._sampler))
-        return {"sampler": {"epoch": self.trainer.current_epoch, "start_index": consumed}}
+        processed: int = progress.processed  # type: ignore[attr-defined]  # declared narrower than it is
+        consumed = processed * self.batch_size
+        epoch = self.trainer.current_epoch
+        if consumed >= len(self._sampler):  # saved at the end of an epoch: resume at the next one
+            epoch, consumed = epoch + 1, 0
+        return {"sampler": {"epoch": epoch, "start_index": consumed}}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self._sampler_state = state_dict.get("sampler")
+        if self._sampler_state:
+            # Lightning warns that a mid-epoch resume is unreliable unless the DataLoader itself is
+            # stateful; this datamodule restores the sampler's position, so the resume is exact.
+            warnings.filterwarnings(
+                "ignore", message="You're resuming from a checkpoint that ended before the epoch"
+            )
 
 
 def _episode_table(meta: LeRobotDatasetMetadata) -> Any:

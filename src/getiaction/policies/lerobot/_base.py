@@ -14,7 +14,8 @@ import inspect
 import json
 import logging
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeAlias, TypeVar, cast
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeAlias, TypeVar, cast
 
 import draccus
 import numpy as np
@@ -22,11 +23,21 @@ import torch
 from lerobot.configs.policies import PreTrainedConfig
 from lerobot.configs.types import FeatureType, PolicyFeature
 from lerobot.policies.factory import get_policy_class, make_pre_post_processors
-from lerobot.processor import DeviceProcessorStep
+from lerobot.processor import DeviceProcessorStep, NormalizerProcessorStep
 from lerobot.utils.constants import ACTION
 from lerobot.utils.feature_utils import dataset_to_policy_features
+from lerobot.utils.random_utils import deserialize_rng_state, serialize_rng_state
 from lightning.pytorch import LightningModule
 from torch import Tensor
+
+from getiaction.policies.lerobot._files import (
+    CHECKPOINT_KEY,
+    check_lerobot_version,
+    lerobot_version,
+    read_checkpoint_header,
+    read_pretrained_config,
+    write_provenance,
+)
 
 if TYPE_CHECKING:
     from lerobot.datasets import LeRobotDatasetMetadata
@@ -39,9 +50,6 @@ Stats: TypeAlias = Mapping[str, Mapping[str, Any]]
 ConfigT = TypeVar("ConfigT", bound=PreTrainedConfig)
 
 logger = logging.getLogger(__name__)
-
-# Under this key a Lightning checkpoint holds what the state dict cannot: the normalisation stats.
-CHECKPOINT_KEY = "getiaction"
 
 
 class LeRobotPolicyModule(LightningModule, Generic[ConfigT]):
@@ -71,6 +79,7 @@ class LeRobotPolicyModule(LightningModule, Generic[ConfigT]):
         self.postprocessor: PolicyProcessorPipeline[Tensor, Tensor] | None = None
         self._processor_device: torch.device | None = None
         self._grad_clip_norm: float | None = None
+        self._pending_rng_state: dict[str, Tensor] | None = None  # restored at the first resumed step
         self._record_hyperparameters()
         # Build now only for features the caller gave: some configs fill in placeholder features
         # in __post_init__ (fastwam), which must not trigger building (and downloading) a model.
@@ -88,6 +97,16 @@ class LeRobotPolicyModule(LightningModule, Generic[ConfigT]):
     def policy_type(self) -> str:
         """LeRobot's registry key for this policy (``"act"``, ``"diffusion"``, ...)."""
         return str(self._config.type)
+
+    @classmethod
+    def loads_policy_type(cls, policy_type: str) -> bool:
+        """Whether this class can hold a saved policy of ``policy_type``."""
+        return bool(PreTrainedConfig.get_choice_name(cls.config_class) == policy_type)
+
+    @classmethod
+    def _constructor_arguments(cls, policy_type: str) -> dict[str, Any]:
+        """Arguments besides the config fields that rebuilding a saved ``policy_type`` needs."""
+        return {}
 
     @property
     def stats(self) -> dict[str, dict[str, Tensor]] | None:
@@ -120,9 +139,7 @@ class LeRobotPolicyModule(LightningModule, Generic[ConfigT]):
     def _record_hyperparameters(self) -> None:
         # Plain JSON-like values only: checkpoints then load with `weights_only=True`, and
         # `load_from_checkpoint` rebuilds the module by passing them back to `__init__`.
-        encoded = json.loads(json.dumps(draccus.encode(self._config)))  # str-enums -> str
-        init_fields = {name for name, spec in self._config.__dataclass_fields__.items() if spec.init}
-        self._set_hparams({key: value for key, value in encoded.items() if key in init_fields})
+        self._set_hparams(_init_fields(self._config))
 
     # --- building ----------------------------------------------------------------------------
 
@@ -139,8 +156,12 @@ class LeRobotPolicyModule(LightningModule, Generic[ConfigT]):
             )
         self._build(meta)
 
-    def _build(self, meta: LeRobotDatasetMetadata | None = None) -> None:
-        """Build the native policy and its processors, as ``make_policy`` and ``lerobot_train`` do."""
+    def _build(self, meta: LeRobotDatasetMetadata | None = None, *, strict: bool = False) -> None:
+        """Build the native policy and its processors, as ``make_policy`` and ``lerobot_train`` do.
+
+        With ``pretrained_path`` set, weights load from there; ``strict`` refuses missing or unexpected
+        keys (LeRobot's own default, kept for fine-tuning, only logs them).
+        """
         config = self._config
         policy_kwargs: dict[str, Any] = {}
         if meta is not None:
@@ -160,7 +181,11 @@ class LeRobotPolicyModule(LightningModule, Generic[ConfigT]):
         policy_kwargs = _accepted_kwargs(policy_class, policy_kwargs)
         if config.pretrained_path:
             policy = policy_class.from_pretrained(
-                config.pretrained_path, config=config, revision=config.pretrained_revision, **policy_kwargs
+                config.pretrained_path,
+                config=config,
+                revision=config.pretrained_revision,
+                strict=strict,
+                **policy_kwargs,
             )
         else:
             policy = policy_class(config=config, **policy_kwargs)
@@ -169,9 +194,45 @@ class LeRobotPolicyModule(LightningModule, Generic[ConfigT]):
         self._record_hyperparameters()
 
     def _build_processors(self) -> None:
-        self.preprocessor, self.postprocessor = make_pre_post_processors(
-            self._config, dataset_stats=self._stats
-        )
+        config = self._config
+        if not config.pretrained_path:
+            self.preprocessor, self.postprocessor = make_pre_post_processors(
+                config, dataset_stats=self._stats
+            )
+        else:
+            # As lerobot_train does for a pretrained policy: the saved pipelines, on this device, with
+            # the current dataset's stats when there are any.
+            pre: dict[str, Any] = {"device_processor": {"device": config.device}}
+            post: dict[str, Any] = {}
+            if self._stats is not None:
+                features = {**(config.input_features or {}), **(config.output_features or {})}
+                norm_map = getattr(config, "normalization_mapping", None)  # declared per policy
+                pre["normalizer_processor"] = {
+                    "stats": self._stats,
+                    "features": features,
+                    "norm_map": norm_map,
+                }
+                post["unnormalizer_processor"] = {
+                    "stats": self._stats,
+                    "features": config.output_features,
+                    "norm_map": norm_map,
+                }
+            if getattr(config, "use_relative_actions", False):
+                pre["relative_actions_processor"] = {
+                    "enabled": True,
+                    "exclude_joints": getattr(config, "relative_exclude_joints", []),
+                    "action_names": getattr(config, "action_feature_names", None),
+                }
+                post["absolute_actions_processor"] = {"enabled": True}
+            self.preprocessor, self.postprocessor = make_pre_post_processors(
+                config,
+                pretrained_path=str(config.pretrained_path),
+                pretrained_revision=config.pretrained_revision,
+                preprocessor_overrides=pre,
+                postprocessor_overrides=post,
+            )
+            if self._stats is None:
+                self._stats = _normaliser_stats(self.preprocessor)
         self._processor_device = None
 
     def _require_policy(self) -> PreTrainedPolicy:
@@ -325,10 +386,17 @@ class LeRobotPolicyModule(LightningModule, Generic[ConfigT]):
             reset: Callable[[], object] = self.lerobot_policy.reset  # untyped upstream
             reset()
 
-    # --- checkpoints -----------------------------------------------------------------------------
+    # --- Lightning checkpoints ------------------------------------------------------------------
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint[CHECKPOINT_KEY] = {"policy_type": self.policy_type, "stats": self._stats}
+        # Tensors and plain values only, so the file loads with `weights_only=True`. The RNG state makes
+        # a resumed run draw the same dropout masks and noise as an uninterrupted one.
+        checkpoint[CHECKPOINT_KEY] = {
+            "policy_type": self.policy_type,
+            "lerobot_version": lerobot_version(),
+            "stats": self._stats,
+            "rng_state": serialize_rng_state(),
+        }
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         saved = checkpoint.get(CHECKPOINT_KEY)
@@ -341,9 +409,97 @@ class LeRobotPolicyModule(LightningModule, Generic[ConfigT]):
                 f"{type(self).__name__}: the checkpoint holds a {saved.get('policy_type')!r} policy, "
                 f"not {self.policy_type!r}"
             )
+        check_lerobot_version(saved.get("lerobot_version"), "the checkpoint")
         self._stats = _tensor_stats(saved.get("stats"))
+        self._pending_rng_state = saved.get("rng_state")
         if self.lerobot_policy is not None:
             self._build_processors()
+
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
+        # Restored here, not on load: Lightning draws from the RNG when it starts a DataLoader
+        # iterator, which an uninterrupted run did before the checkpoint, not after it.
+        if self._pending_rng_state is not None:
+            deserialize_rng_state(self._pending_rng_state)
+            self._pending_rng_state = None
+
+    @classmethod
+    def load_from_checkpoint(  # type: ignore[override]
+        cls,
+        checkpoint_path: str | Path,
+        map_location: Any = None,
+        hparams_file: str | Path | None = None,
+        strict: bool | None = None,
+        weights_only: bool | None = None,
+        **kwargs: Any,
+    ) -> Self:
+        """Rebuild the module from a Lightning checkpoint; ``weights_only=True`` works (no pickled objects).
+
+        The file is checked first: a checkpoint of another policy, of another LeRobot release, or a
+        missing or unreadable file is an error naming it.
+        """
+        path = Path(checkpoint_path)
+        saved_type = str(read_checkpoint_header(path).get("policy_type"))
+        if not cls.loads_policy_type(saved_type):
+            raise ValueError(
+                f"{path}: holds a {saved_type!r} policy, which {cls.__name__} cannot load; use its own class "
+                "or LeRobotPolicy"
+            )
+        kwargs = {**cls._constructor_arguments(saved_type), **kwargs}
+        return super().load_from_checkpoint(path, map_location, hparams_file, strict, weights_only, **kwargs)
+
+    # --- LeRobot's pretrained format ---------------------------------------------------------
+
+    def save_pretrained(self, directory: str | Path) -> Path:
+        """Write LeRobot's pretrained layout, as ``lerobot-train`` does: what ``XPolicy.from_pretrained``
+        and ``make_pre_post_processors(config, pretrained_path=...)`` load."""
+        policy = self._require_policy()
+        assert self.preprocessor is not None and self.postprocessor is not None
+        path = Path(directory)
+        policy.save_pretrained(path)
+        self.preprocessor.save_pretrained(path)
+        self.postprocessor.save_pretrained(path)
+        write_provenance(path, self.policy_type)
+        return path
+
+    @classmethod
+    def from_pretrained(
+        cls, pretrained_name_or_path: str | Path, *, revision: str | None = None, **overrides: Any
+    ) -> Self:
+        """Load a policy saved by LeRobot (``save_pretrained``, ``lerobot-train``, the hub) into this class.
+
+        Weights load strictly: a file that does not fit the policy is an error, never a partial load.
+        ``overrides`` change config fields, e.g. ``device="cpu"`` or ``n_action_steps=10``.
+        """
+        source = str(pretrained_name_or_path)
+        config = read_pretrained_config(source, revision)
+        if not cls.loads_policy_type(config.type):
+            raise ValueError(
+                f"{source}: holds a {config.type!r} policy, which {cls.__name__} cannot load; use its own class "
+                "or LeRobotPolicy.from_pretrained"
+            )
+        return cls._from_saved_config(config, source, revision, overrides)
+
+    @classmethod
+    def _from_saved_config(
+        cls, config: PreTrainedConfig, source: str, revision: str | None, overrides: dict[str, Any]
+    ) -> Self:
+        fields = _init_fields(config)
+        unknown = sorted(set(overrides) - set(fields))
+        if unknown:
+            raise TypeError(
+                f"{cls.__name__}.from_pretrained got unknown config fields {unknown}."
+                f"{closest_names(unknown[0], sorted(fields))}"
+            )
+        fields.update(overrides, pretrained_path=source, pretrained_revision=revision)
+        # Features go in after construction, so that the policy is built once, from the saved weights.
+        features = {key: fields.pop(key) for key in ("input_features", "output_features")}
+        module = cls(**cls._constructor_arguments(config.type), **fields)
+        restored = module._decode_config(type(config), {**_init_fields(module.config), **features})
+        module._config.input_features = restored.input_features
+        module._config.output_features = restored.output_features
+        module._build(strict=True)
+        module.eval()  # as LeRobot's from_pretrained
+        return module
 
 
 def _normalise_features(fields: dict[str, Any]) -> dict[str, Any]:
@@ -402,6 +558,24 @@ def _accepted_kwargs(policy_class: type, kwargs: dict[str, Any]) -> dict[str, An
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
         return kwargs
     return {key: value for key, value in kwargs.items() if key in parameters}
+
+
+def _init_fields(config: PreTrainedConfig) -> dict[str, Any]:
+    """A config's constructor arguments as plain values (what YAML, JSON and hparams hold)."""
+    encoded = json.loads(json.dumps(draccus.encode(config)))
+    return {name: encoded[name] for name, spec in config.__dataclass_fields__.items() if spec.init}
+
+
+def _normaliser_stats(preprocessor: PolicyProcessorPipeline[Any, Any]) -> dict[str, dict[str, Tensor]] | None:
+    """The stats a loaded preprocessor normalises with, nested as LeRobot's ``dataset_stats``."""
+    for step in preprocessor.steps:
+        if isinstance(step, NormalizerProcessorStep):
+            nested: dict[str, dict[str, Tensor]] = {}
+            for flat_key, tensor in step.state_dict().items():
+                feature, statistic = flat_key.rsplit(".", 1)
+                nested.setdefault(feature, {})[statistic] = tensor
+            return nested or None
+    return None
 
 
 def _tensor_stats(stats: Stats | None) -> dict[str, dict[str, Tensor]] | None:

@@ -77,6 +77,15 @@ class LeRobotPolicy(LeRobotPolicyModule[PreTrainedConfig]):
         self._policy_name = policy_name
         super().__init__(stats=stats, _config_class=wrapper.config_class, **parameters)
 
+    @classmethod
+    def loads_policy_type(cls, policy_type: str) -> bool:
+        return policy_type in PreTrainedConfig.get_known_choices()
+
+    @classmethod
+    def _constructor_arguments(cls, policy_type: str) -> dict[str, Any]:
+        # Checkpoints and pretrained directories name their policy; it selects the wrapper here.
+        return {"policy_name": policy_type}
+
     def _record_hyperparameters(self) -> None:
         super()._record_hyperparameters()
         # `load_from_checkpoint` passes the hyperparameters back to `__init__`.
