@@ -6,6 +6,9 @@ nothing but install time. ``uv sync --locked`` makes the environment match the l
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import nox
 
 nox.options.default_venv_backend = "none"
@@ -64,3 +67,30 @@ def lint(session: nox.Session) -> None:
     sync(session)
     run(session, "ruff", "check", ".")
     run(session, "ruff", "format", "--check", ".")
+
+
+@nox.session
+def quickstart(session: nox.Session) -> None:
+    """Record PushT demonstrations (cached), train ACT on CPU with `getiaction fit`, roll it out."""
+    sync(session)
+    dataset = ".cache/quickstart/pusht_keypoints"
+    checkpoints = Path("outputs/quickstart/checkpoints")
+    run(session, "python", "-m", "getiaction.quickstart", "record", "--root", dataset)
+    shutil.rmtree(checkpoints, ignore_errors=True)  # a fresh run writes a fresh last.ckpt
+    run(session, "getiaction", "fit", "--config", "configs/quickstart_pusht_act.yaml")
+    run(
+        session,
+        "python",
+        "-m",
+        "getiaction.quickstart",
+        "evaluate",
+        "--checkpoint",
+        str(checkpoints / "last.ckpt"),
+    )
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Overhead against native LeRobot in the same run: step time, select_action, peak memory, imports."""
+    sync(session)
+    run(session, "python", "tests/bench/bench_overhead.py", *session.posargs)
