@@ -225,3 +225,14 @@ def test_model_builds_from_the_datamodule(tiny_dataset_root: Path, tmp_path: Pat
     assert module.lerobot_policy is not None
     assert set(module.config.input_features) == {"observation.state", "observation.image"}
     assert module.stats is not None and "observation.image" in module.stats
+
+
+def test_cli_validate_and_predict(tiny_dataset_root: Path, tmp_path: Path) -> None:
+    args = [*tiny_overrides("act", tiny_dataset_root, tmp_path), "--data.init_args.eval_split=0.3"]
+    config = str(CONFIGS / "lerobot_act.yaml")
+    validated = run_cli(["validate", "--config", config, *args])
+    assert torch.isfinite(validated.trainer.callback_metrics["val/loss"])
+    predicted = run_cli(["predict", "--config", config, *args])
+    batches = predicted.trainer.predict_loop.predictions
+    assert batches and all(actions.shape[-1] == 2 for actions in batches)
+    assert sum(len(actions) for actions in batches) == 24  # every frame of the held-out episode
