@@ -6,7 +6,6 @@ getiaction fit --config configs/lerobot_diffusion.yaml --print_config
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 
 from lightning.pytorch.cli import LightningCLI
@@ -22,10 +21,9 @@ def run_cli(args: Sequence[str] | None = None) -> LightningCLI:
     from getiaction.data.lerobot import LeRobotDataModule
     from getiaction.policies import lerobot as policies
 
-    # Import every wrapper so `--model ACT` (a short class name) resolves like a full class_path.
-    for class_name in policies.POLICY_CLASSES.values():
-        getattr(policies, class_name)
-    importlib.import_module("getiaction.policies.lerobot._universal")
+    # Import every (lazily exported) wrapper so `--model ACT`, a short class name, resolves too.
+    for name in policies.__all__:
+        getattr(policies, name)
 
     return LightningCLI(
         model_class=policies.LeRobotPolicyModule,

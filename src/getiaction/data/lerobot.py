@@ -222,8 +222,8 @@ class LeRobotDataModule(LightningDataModule):
     def predict_dataloader(self) -> DataLoader[Any]:
         """Single-step observations of the held-out episodes (all episodes without a split), in order."""
         _, meta = self._require(self.train_dataset, "predict")
-        episodes = self._split_episodes(meta)[1] or self._split_episodes(meta)[0]
-        return self._loader(self._dataset(episodes, None, None), None)
+        train, held_out = self._split_episodes(meta)
+        return self._loader(self._dataset(held_out or train, None, None), None)
 
     def _loader(self, dataset: LeRobotDataset, sampler: EpisodeAwareSampler | None) -> DataLoader[Any]:
         _, meta = self._require(dataset, "data")
