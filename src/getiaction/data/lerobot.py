@@ -226,7 +226,8 @@ class LeRobotDataModule(LightningDataModule):
         return self._loader(self._dataset(held_out or train, None, None), None)
 
     def _loader(self, dataset: LeRobotDataset, sampler: EpisodeAwareSampler | None) -> DataLoader[Any]:
-        _, meta = self._require(dataset, "data")
+        meta = self.dataset_meta
+        assert meta is not None  # every caller got `dataset` from setup(), which sets it
         workers = self.num_workers > 0
         return DataLoader(
             dataset,
