@@ -312,6 +312,12 @@ def test_corrupt_pretrained_files_are_named(pretrained_dir: Path, tmp_path: Path
 
 
 def test_pretrained_files_from_another_lerobot_release_are_refused(pretrained_dir: Path) -> None:
+    provenance = json.loads((pretrained_dir / "getiaction.json").read_text())
+    (pretrained_dir / "getiaction.json").write_text(json.dumps({**provenance, "lerobot_version": "0.3.3"}))
+    with pytest.raises(ValueError, match=r"was saved with lerobot 0\.3\.3"):
+        ACT.from_pretrained(pretrained_dir)
+
+    (pretrained_dir / "getiaction.json").unlink()  # as a directory LeRobot itself wrote
     config = json.loads((pretrained_dir / "config.json").read_text())
     config["field_from_another_release"] = 1
     (pretrained_dir / "config.json").write_text(json.dumps(config))
@@ -320,15 +326,9 @@ def test_pretrained_files_from_another_lerobot_release_are_refused(pretrained_di
     ):
         ACT.from_pretrained(pretrained_dir)
 
-    del config["field_from_another_release"]
-    (pretrained_dir / "config.json").write_text(json.dumps(config))
-    provenance = json.loads((pretrained_dir / "getiaction.json").read_text())
-    (pretrained_dir / "getiaction.json").write_text(json.dumps({**provenance, "lerobot_version": "0.3.3"}))
-    with pytest.raises(ValueError, match=r"was saved with lerobot 0\.3\.3"):
-        ACT.from_pretrained(pretrained_dir)
-
 
 def test_weights_that_do_not_fit_the_config_are_an_error_not_a_partial_load(pretrained_dir: Path) -> None:
+    (pretrained_dir / "getiaction.json").unlink()  # as a directory LeRobot itself wrote
     config = json.loads((pretrained_dir / "config.json").read_text())
     config["dim_model"] = 2 * config["dim_model"]
     (pretrained_dir / "config.json").write_text(json.dumps(config))

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import math
 import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import torch
 from lerobot.configs.policies import PreTrainedConfig
@@ -16,14 +17,14 @@ from lerobot.transforms import ImageTransforms, ImageTransformsConfig
 from lerobot.utils.collate import lerobot_collate_fn
 from lerobot.utils.constants import IMAGENET_STATS
 from lightning.pytorch import LightningDataModule
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, DistributedSampler
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["LeRobotDataModule"]
+__all__ = ["LeRobotDataModule", "dataset_metadata", "training_stats"]
 
 
 class LeRobotDataModule(LightningDataModule):
@@ -97,7 +98,7 @@ class LeRobotDataModule(LightningDataModule):
         self.dataset_meta: LeRobotDatasetMetadata | None = None
         self.train_dataset: LeRobotDataset | None = None
         self.val_dataset: LeRobotDataset | None = None
-        self._sampler: EpisodeAwareSampler | None = None
+        self._sampler: EpisodeAwareSampler | ShardedEpisodeSampler | None = None
         self._sampler_state: dict[str, int] | None = None
         self._drop_n_last_frames = 0
 
@@ -108,14 +109,7 @@ class LeRobotDataModule(LightningDataModule):
             return
         config = self._model_config()
         meta = LeRobotDatasetMetadata(self.repo_id, root=self.root, revision=self.revision)
-        if self.use_imagenet_stats and meta.stats is not None:
-            # As lerobot_train: tensors stored beside the dataset's numpy stats.
-            stats = cast(dict[str, dict[str, Any]], meta.stats)
-            for key in meta.camera_keys:
-                if key in meta.depth_keys:
-                    continue
-                for name, values in IMAGENET_STATS.items():
-                    stats[key][name] = torch.tensor(values, dtype=torch.float32)
+        meta.stats = training_stats(meta, self.use_imagenet_stats)
         self.dataset_meta = meta
         if self.video_backend is None and not meta.video_keys:
             # Nothing to decode; naming a backend skips LeRobot's probe of torchcodec, whose failure on
@@ -194,9 +188,15 @@ class LeRobotDataModule(LightningDataModule):
     # --- loaders ---------------------------------------------------------------------------------
 
     def train_dataloader(self) -> DataLoader[Any]:
+        """Batches in ``lerobot_train``'s order: an episode-aware shuffle of ``seed`` and the epoch.
+
+        With several processes (DDP), each rank takes whole batches of that one global order, dealt
+        round-robin as accelerate deals them to ``lerobot-train``'s processes: rank r trains on global
+        batches r, r + world_size, ... (the last round completed from the epoch's first samples).
+        """
         dataset, meta = self._require(self.train_dataset, "train")
         episodes = _episode_table(meta)
-        self._sampler = EpisodeAwareSampler(
+        order = EpisodeAwareSampler(
             episodes["dataset_from_index"],
             episodes["dataset_to_index"],
             episode_indices_to_use=dataset.episodes,
@@ -205,10 +205,21 @@ class LeRobotDataModule(LightningDataModule):
             seed=self.seed,
             absolute_to_relative_idx=dataset.absolute_to_relative_idx,
         )
+        world_size, rank = (self.trainer.world_size, self.trainer.global_rank) if self.trainer else (1, 0)
+        sampler: EpisodeAwareSampler | ShardedEpisodeSampler = (
+            ShardedEpisodeSampler(order, dataset, self.batch_size, world_size, rank)
+            if world_size > 1
+            else order
+        )
         if self._sampler_state is not None:  # resuming: continue the epoch where the checkpoint stopped
-            self._sampler.load_state_dict(self._sampler_state)
+            epoch, start_batch = self._sampler_state["epoch"], self._sampler_state["start_batch"]
+            if isinstance(sampler, ShardedEpisodeSampler):
+                sampler.resume(epoch, start_batch)
+            else:
+                sampler.load_state_dict({"epoch": epoch, "start_index": start_batch * self.batch_size})
             self._sampler_state = None
-        return self._loader(dataset, self._sampler)
+        self._sampler = sampler
+        return self._loader(dataset, sampler)
 
     def val_dataloader(self) -> DataLoader[Any]:
         if self.val_dataset is None:
@@ -225,7 +236,9 @@ class LeRobotDataModule(LightningDataModule):
         train, held_out = self._split_episodes(meta)
         return self._loader(self._dataset(held_out or train, None, None), None)
 
-    def _loader(self, dataset: LeRobotDataset, sampler: EpisodeAwareSampler | None) -> DataLoader[Any]:
+    def _loader(
+        self, dataset: LeRobotDataset, sampler: EpisodeAwareSampler | ShardedEpisodeSampler | None
+    ) -> DataLoader[Any]:
         meta = self.dataset_meta
         assert meta is not None  # every caller got `dataset` from setup(), which sets it
         workers = self.num_workers > 0
@@ -261,14 +274,19 @@ class LeRobotDataModule(LightningDataModule):
             return {}
         progress = self.trainer.fit_loop.epoch_loop.batch_progress.current
         processed: int = progress.processed  # type: ignore[attr-defined]  # declared narrower than it is
-        consumed = processed * self.batch_size
         epoch = self.trainer.current_epoch
-        if consumed >= len(self._sampler):  # saved at the end of an epoch: resume at the next one
-            epoch, consumed = epoch + 1, 0
-        return {"sampler": {"epoch": epoch, "start_index": consumed}}
+        if processed >= math.ceil(len(self._sampler) / self.batch_size):  # the epoch ended: start the next
+            epoch, processed = epoch + 1, 0
+        # In batches of this rank, the same number on every rank: positions are exact for any world size.
+        return {"sampler": {"epoch": epoch, "start_batch": processed}}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self._sampler_state = state_dict.get("sampler")
+        if self._sampler_state is not None and "start_batch" not in self._sampler_state:
+            raise ValueError(
+                "LeRobotDataModule: the checkpoint's sampler position predates getiaction's batch-counted "
+                f"positions ({self._sampler_state}); resume from a checkpoint written by this version"
+            )
         if self._sampler_state:
             # Lightning warns that a mid-epoch resume is unreliable unless the DataLoader itself is
             # stateful; this datamodule restores the sampler's position, so the resume is exact.
@@ -281,3 +299,119 @@ def _episode_table(meta: LeRobotDatasetMetadata) -> Any:
     if meta.episodes is None:
         raise ValueError(f"{meta.repo_id} has no episode metadata (meta/episodes) to sample from")
     return meta.episodes
+
+
+class ShardedEpisodeSampler(DistributedSampler[int]):
+    """One rank's share of an ``EpisodeAwareSampler``'s order, in whole batches, as accelerate shards it.
+
+    accelerate's ``BatchSamplerShard`` (``even_batches=True``, what ``lerobot-train`` runs under) deals
+    the global batches round-robin and completes the last round with the epoch's first samples, so
+    every rank trains on the same number of full batches. Being a ``DistributedSampler``, Lightning
+    leaves it in place instead of wrapping (and reshuffling) it.
+    """
+
+    def __init__(
+        self,
+        order: EpisodeAwareSampler,
+        dataset: LeRobotDataset,
+        batch_size: int,
+        num_replicas: int,
+        rank: int,
+    ) -> None:
+        super().__init__(dataset, num_replicas=num_replicas, rank=rank, shuffle=False)
+        self.order = order
+        self.batch_size = batch_size
+        self._start_batch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        super().set_epoch(epoch)
+        self.order.set_epoch(epoch)
+
+    def resume(self, epoch: int, start_batch: int) -> None:
+        """Continue ``epoch`` after this rank's first ``start_batch`` batches."""
+        self.set_epoch(epoch)
+        self._start_batch = start_batch
+
+    def __iter__(self) -> Iterator[int]:
+        start, self._start_batch = self._start_batch, 0
+        order = list(self.order)
+        batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+        mine = list(shard_batches(batches, self.num_replicas, self.rank, self.batch_size))
+        return iter([index for batch in mine[start:] for index in batch])
+
+    def __len__(self) -> int:
+        global_batches = math.ceil(len(self.order) / self.batch_size)
+        return math.ceil(global_batches / self.num_replicas) * self.batch_size
+
+
+def shard_batches(
+    batches: Sequence[list[int]], num_processes: int, process_index: int, batch_size: int
+) -> Iterator[list[int]]:
+    """The batches process ``process_index`` trains on: accelerate's ``BatchSamplerShard._iter_with_no_split``
+    with ``even_batches=True`` and ``drop_last=False`` (its defaults under ``lerobot-train``)."""
+    initial: list[int] = []
+    to_yield: list[int] | None = None
+    batch: list[int] = []
+    index = -1
+    for index, batch in enumerate(batches):
+        if index < num_processes:
+            initial += batch  # kept to complete the last round
+        if index % num_processes == process_index:
+            to_yield = batch
+        if index % num_processes == num_processes - 1 and len(batch) == batch_size:
+            assert to_yield is not None
+            yield to_yield
+            to_yield = None
+    if not initial:
+        return
+    if to_yield and len(to_yield) == batch_size:
+        yield to_yield
+    while len(initial) < num_processes * batch_size:  # fewer samples than one round
+        initial += initial
+    if len(batch) == batch_size:
+        batch = []
+        index += 1
+    cycle = 0
+    while index % num_processes != 0 or batch:
+        end = cycle + batch_size - len(batch)
+        batch = batch + initial[cycle:end]
+        if index % num_processes == process_index:
+            yield batch
+        cycle = end
+        batch = []
+        index += 1
+
+
+def dataset_metadata(
+    dataset: LeRobotDataset | LeRobotDatasetMetadata | str,
+    *,
+    root: str | Path | None = None,
+    revision: str | None = None,
+) -> LeRobotDatasetMetadata:
+    """The metadata of a dataset given as a ``LeRobotDataset``, its metadata, or a repo id."""
+    if isinstance(dataset, LeRobotDatasetMetadata):
+        return dataset
+    if isinstance(dataset, LeRobotDataset):
+        return dataset.meta
+    if isinstance(dataset, str):
+        return LeRobotDatasetMetadata(dataset, root=root, revision=revision)
+    raise TypeError(
+        f"expected a LeRobotDataset, LeRobotDatasetMetadata or repo id, got {type(dataset).__name__}"
+    )
+
+
+def training_stats(
+    meta: LeRobotDatasetMetadata, use_imagenet_stats: bool
+) -> dict[str, dict[str, Any]] | None:
+    """The dataset's statistics as ``lerobot_train`` normalises with them: with ``use_imagenet_stats``,
+    cameras (not depth maps) take ImageNet's mean and std. A new mapping; ``meta`` is not changed."""
+    if meta.stats is None:
+        return None
+    stats: dict[str, dict[str, Any]] = {key: dict(values) for key, values in meta.stats.items()}
+    if use_imagenet_stats:
+        for key in meta.camera_keys:
+            if key in meta.depth_keys or key not in stats:
+                continue
+            for name, values in IMAGENET_STATS.items():
+                stats[key][name] = torch.tensor(values, dtype=torch.float32)
+    return stats

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from collections.abc import Mapping
 from typing import Any
 
 from lerobot.configs.policies import PreTrainedConfig
 
-from getiaction.policies.lerobot._base import LeRobotPolicyModule, Stats, closest_names
+from getiaction.errors import ConfigError, ConfigTypeError, did_you_mean
+from getiaction.policies.lerobot._base import LeRobotPolicyModule, _declares_features
+from getiaction.policies.lerobot._config import decode_config
+from getiaction.policies.lerobot._features import Stats, normalise_features
 
 _PACKAGE = "getiaction.policies.lerobot"
 
@@ -18,8 +22,8 @@ def wrapper_class(policy_name: str) -> type[LeRobotPolicyModule[Any]]:
     package = importlib.import_module(_PACKAGE)
     classes: dict[str, str] = package.POLICY_CLASSES
     if policy_name not in classes:
-        raise ValueError(
-            f"Unknown LeRobot policy name {policy_name!r}.{closest_names(policy_name, sorted(classes))} "
+        raise ConfigError(
+            f"Unknown LeRobot policy name {policy_name!r}.{did_you_mean(policy_name, classes)} "
             f"Valid names: {', '.join(sorted(classes))}."
         )
     wrapper: type[LeRobotPolicyModule[Any]] = getattr(package, classes[policy_name])
@@ -35,15 +39,19 @@ class LeRobotPolicy(LeRobotPolicyModule[PreTrainedConfig]):
     """Any LeRobot policy, selected by name: ``LeRobotPolicy("diffusion", horizon=16)``.
 
     It behaves exactly like the explicit class for that policy (``Diffusion`` here): the same
-    parameters, defaults, validation and Lightning behaviour; only the static typing of the keyword
-    arguments is lost. In YAML, where a class takes only the parameters its signature names, the
-    policy's parameters go in ``policy_config``::
+    parameters, defaults, validation, checkpoints and Lightning behaviour; only the static typing of
+    the keyword arguments is lost. Parameters may also come as a mapping, ``policy_config``; a keyword
+    given both ways takes the keyword's value (``policy_config`` is the base, keywords override it).
+
+    In the CLI's YAML, the parameters go beside ``policy_name`` (or in ``policy_config``), and the spec
+    resolves to the explicit class, validated against its typed signature::
 
         model:
           class_path: getiaction.policies.lerobot.LeRobotPolicy
           init_args:
             policy_name: diffusion
-            policy_config: {horizon: 16, n_action_steps: 8}
+            horizon: 16
+            n_action_steps: 8
 
     Args:
         policy_name: LeRobot's registry name of the policy (``act``, ``diffusion``, ``pi0``, ...).
@@ -56,37 +64,38 @@ class LeRobotPolicy(LeRobotPolicyModule[PreTrainedConfig]):
         self,
         policy_name: str,
         *,
-        policy_config: dict[str, Any] | None = None,
+        policy_config: Mapping[str, Any] | None = None,
         stats: Stats | None = None,
         **policy_kwargs: Any,
     ) -> None:
+        parameters = {"policy_name": policy_name, "policy_config": policy_config, **policy_kwargs}
+        config = type(self)._config_from_parameters(parameters)
+        self._initialise(
+            config, stats=stats, build=_declares_features({**(policy_config or {}), **policy_kwargs})
+        )
+
+    @classmethod
+    def _config_from_parameters(cls, parameters: Mapping[str, Any]) -> PreTrainedConfig:
+        fields = dict(parameters)
+        policy_name = fields.pop("policy_name", None)
+        if not isinstance(policy_name, str):
+            raise ConfigTypeError(f"LeRobotPolicy needs a policy_name (a string), got {policy_name!r}")
+        fields = {**(fields.pop("policy_config", None) or {}), **fields}
         wrapper = wrapper_class(policy_name)
-        both = sorted(set(policy_config or {}) & set(policy_kwargs))
-        if both:
-            raise TypeError(
-                f"LeRobotPolicy({policy_name!r}) got {both} both in policy_config and as keywords"
-            )
-        parameters = {**(policy_config or {}), **policy_kwargs}
         known = [name for name in wrapper_parameters(wrapper) if name != "stats"]
-        for name in parameters:
+        for name in fields:
             if name not in known:
-                raise TypeError(
+                raise ConfigTypeError(
                     f"LeRobotPolicy({policy_name!r}) got an unexpected keyword argument {name!r}: "
-                    f"{wrapper.__name__} has no such parameter.{closest_names(name, known)}"
+                    f"{wrapper.__name__} has no such parameter.{did_you_mean(name, known)}"
                 )
-        self._policy_name = policy_name
-        super().__init__(stats=stats, _config_class=wrapper.config_class, **parameters)
+        return decode_config(wrapper.config_class, normalise_features(fields), owner=cls.__name__)
+
+    @property
+    def policy_name(self) -> str:
+        """The LeRobot policy name this module was built for (``"act"``, ``"diffusion"``, ...)."""
+        return self.policy_type
 
     @classmethod
     def loads_policy_type(cls, policy_type: str) -> bool:
         return policy_type in PreTrainedConfig.get_known_choices()
-
-    @classmethod
-    def _constructor_arguments(cls, policy_type: str) -> dict[str, Any]:
-        # Checkpoints and pretrained directories name their policy; it selects the wrapper here.
-        return {"policy_name": policy_type}
-
-    def _record_hyperparameters(self) -> None:
-        super()._record_hyperparameters()
-        # `load_from_checkpoint` passes the hyperparameters back to `__init__`.
-        self.hparams["policy_name"] = self._policy_name

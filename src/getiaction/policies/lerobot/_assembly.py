@@ -1,0 +1,143 @@
+"""Assembling the native LeRobot policy and its processors, as ``make_policy`` and ``lerobot_train`` do."""
+
+from __future__ import annotations
+
+import inspect
+from typing import TYPE_CHECKING, Any
+
+import torch
+from lerobot.configs.types import FeatureType
+from lerobot.policies.factory import get_policy_class, make_pre_post_processors
+from lerobot.processor import DeviceProcessorStep, NormalizerProcessorStep
+from lerobot.utils.constants import ACTION
+
+from getiaction.policies.lerobot._compat import dataset_to_policy_features
+from getiaction.policies.lerobot._features import TensorStats, check_against_dataset
+
+if TYPE_CHECKING:
+    from lerobot.configs.policies import PreTrainedConfig
+    from lerobot.datasets import LeRobotDatasetMetadata
+    from lerobot.policies.pretrained import PreTrainedPolicy
+    from lerobot.processor import PolicyProcessorPipeline
+
+    Preprocessor = PolicyProcessorPipeline[dict[str, Any], dict[str, Any]]
+    Postprocessor = PolicyProcessorPipeline[torch.Tensor, torch.Tensor]
+
+
+def apply_dataset_metadata(config: PreTrainedConfig, meta: LeRobotDatasetMetadata, *, owner: str) -> None:
+    """What ``make_policy`` does to a config for a dataset, after checking what the user declared.
+
+    Declared features must exist in the dataset with its shapes; undeclared ones are taken from it:
+    ACTION features become the outputs and, when no inputs were declared, the rest the inputs.
+    """
+    check_against_dataset(config, meta.features, owner=owner)
+    features = dataset_to_policy_features(meta.features)
+    config.output_features = {key: ft for key, ft in features.items() if ft.type is FeatureType.ACTION}
+    if not config.input_features:
+        config.input_features = {key: ft for key, ft in features.items() if key not in config.output_features}
+    if hasattr(config, "action_feature_names"):
+        names = meta.features.get(ACTION, {}).get("names")
+        if names is not None:
+            config.action_feature_names = list(names)
+    set_feature_metadata = getattr(config, "set_dataset_feature_metadata", None)
+    if callable(set_feature_metadata):
+        set_feature_metadata(meta.features)
+    # make_policy leaves the metadata on the config, where some processors (groot's) read it.
+    setattr(config, "_runtime_dataset_meta", meta)  # noqa: B010  # not a declared field
+
+
+def build_policy(
+    config: PreTrainedConfig,
+    *,
+    stats: TensorStats | None,
+    meta: LeRobotDatasetMetadata | None,
+    strict: bool,
+) -> PreTrainedPolicy:
+    """A fresh native policy, or one loaded from ``config.pretrained_path`` (``strict``: no key mismatch)."""
+    policy_kwargs: dict[str, Any] = {}
+    if meta is not None:
+        policy_kwargs["dataset_meta"] = meta
+    if stats is not None:
+        policy_kwargs["dataset_stats"] = stats
+    policy_class = get_policy_class(config.type)
+    policy_kwargs = _accepted_kwargs(policy_class, policy_kwargs)
+    if config.pretrained_path:
+        return policy_class.from_pretrained(
+            config.pretrained_path,
+            config=config,
+            revision=config.pretrained_revision,
+            strict=strict,
+            **policy_kwargs,
+        )
+    return policy_class(config=config, **policy_kwargs)
+
+
+def _accepted_kwargs(policy_class: type, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The subset of ``kwargs`` the policy's constructor takes.
+
+    ``make_policy`` passes ``dataset_stats``/``dataset_meta`` to every policy, which breaks the ones
+    that take neither (GaussianActorPolicy); pass them only where they are accepted.
+    """
+    parameters = inspect.signature(policy_class).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return kwargs
+    return {key: value for key, value in kwargs.items() if key in parameters}
+
+
+def build_processors(
+    config: PreTrainedConfig, stats: TensorStats | None
+) -> tuple[Preprocessor, Postprocessor]:
+    """LeRobot's pre/post processors for ``config``: fresh, or the saved ones of a pretrained policy.
+
+    For a pretrained policy this is what ``lerobot_train`` does: the saved pipelines, on this device,
+    normalising with ``stats`` when there are any (a new dataset's).
+    """
+    if not config.pretrained_path:
+        return make_pre_post_processors(config, dataset_stats=stats)
+    pre: dict[str, Any] = {"device_processor": {"device": config.device}}
+    post: dict[str, Any] = {}
+    if stats is not None:
+        features = {**(config.input_features or {}), **(config.output_features or {})}
+        norm_map = getattr(config, "normalization_mapping", None)  # declared per policy
+        pre["normalizer_processor"] = {"stats": stats, "features": features, "norm_map": norm_map}
+        post["unnormalizer_processor"] = {
+            "stats": stats,
+            "features": config.output_features,
+            "norm_map": norm_map,
+        }
+    if getattr(config, "use_relative_actions", False):
+        pre["relative_actions_processor"] = {
+            "enabled": True,
+            "exclude_joints": getattr(config, "relative_exclude_joints", []),
+            "action_names": getattr(config, "action_feature_names", None),
+        }
+        post["absolute_actions_processor"] = {"enabled": True}
+    return make_pre_post_processors(
+        config,
+        pretrained_path=str(config.pretrained_path),
+        pretrained_revision=config.pretrained_revision,
+        preprocessor_overrides=pre,
+        postprocessor_overrides=post,
+    )
+
+
+def normaliser_stats(preprocessor: Preprocessor) -> TensorStats | None:
+    """The statistics a loaded preprocessor normalises with, nested as LeRobot's ``dataset_stats``."""
+    for step in preprocessor.steps:
+        if isinstance(step, NormalizerProcessorStep):
+            nested: TensorStats = {}
+            for flat_key, tensor in step.state_dict().items():
+                feature, statistic = flat_key.rsplit(".", 1)
+                nested.setdefault(feature, {})[statistic] = tensor
+            return nested or None
+    return None
+
+
+def move_preprocessor(preprocessor: Preprocessor, device: torch.device) -> None:
+    """Point the preprocessor's device step at ``device`` (where Lightning moved the policy)."""
+    preprocessor.steps = [
+        DeviceProcessorStep(device=str(device), float_dtype=step.float_dtype)
+        if isinstance(step, DeviceProcessorStep)
+        else step
+        for step in preprocessor.steps
+    ]

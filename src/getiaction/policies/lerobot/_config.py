@@ -1,0 +1,173 @@
+"""Wrapper parameters <-> LeRobot configs: decoding, validation, and the plain values checkpoints hold.
+
+Decoding goes through draccus, as LeRobot's own parser does, so typed values (``NormalizationMode.MEAN_STD``)
+and plain ones (``"MEAN_STD"``, as YAML and JSON hold them) are checked against the same annotations.
+On top of LeRobot's own ``__post_init__`` checks, a few value ranges LeRobot does not check are refused
+here, where the user's words still name them, instead of surfacing later as a crash deep in torch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import types
+import typing
+from collections.abc import Mapping
+from typing import Any
+
+import draccus
+from lerobot.configs.policies import PreTrainedConfig
+
+from getiaction.errors import ConfigError, ConfigTypeError
+
+# Value ranges LeRobot leaves unchecked, where a bad value crashes later (``chunk_size=0``: "pop from an
+# empty deque") or trains silently wrong (a negative learning rate ascends the loss). Exact field names,
+# not patterns: several fields use -1 or 0 as a meaningful sentinel (``num_expert_layers=-1``,
+# ``lora_rank=0``). A test keeps every name here a field of some registered policy, and every
+# policy's defaults inside these ranges.
+AT_LEAST_ONE = frozenset(
+    {
+        "action_chunk_size",
+        "chunk_size",
+        "cem_iterations",
+        "dim_feedforward",
+        "dim_model",
+        "diffusion_step_embed_dim",
+        "gpt_block_size",
+        "gpt_hidden_dim",
+        "gpt_input_dim",
+        "gpt_n_head",
+        "gpt_n_layer",
+        "gpt_output_dim",
+        "hidden_dim",
+        "horizon",
+        "kernel_size",
+        "latent_dim",
+        "max_action_dim",
+        "max_state_dim",
+        "mlp_dim",
+        "n_action_pred_token",
+        "n_action_steps",
+        "n_decoder_layers",
+        "n_elites",
+        "n_encoder_layers",
+        "n_gaussian_samples",
+        "n_groups",
+        "n_heads",
+        "n_obs_steps",
+        "n_vae_encoder_layers",
+        "num_heads",
+        "num_inference_steps",
+        "num_layers",
+        "num_steps",
+        "num_train_timesteps",
+        "q_ensemble_size",
+        "spatial_softmax_num_keypoints",
+        "tokenizer_max_length",
+        "vqvae_embedding_dim",
+        "vqvae_enc_hidden_dim",
+        "vqvae_n_embed",
+    }
+)
+NON_NEGATIVE = frozenset(
+    {
+        "drop_n_last_frames",
+        "empty_cameras",
+        "kl_weight",
+        "optimizer_grad_clip_norm",
+        "optimizer_lr",
+        "optimizer_lr_backbone",
+        "optimizer_vqvae_lr",
+        "optimizer_vqvae_weight_decay",
+        "optimizer_weight_decay",
+        "scheduler_decay_lr",
+        "scheduler_decay_steps",
+        "scheduler_warmup_steps",
+    }
+)
+PROBABILITIES = frozenset({"action_dropout", "dropout", "lora_dropout", "predictor_dropout"})
+# Each of the optimizer's betas lies in [0, 1): torch refuses anything else, but only when `fit` starts.
+BETAS = frozenset({"optimizer_betas"})
+
+
+def decode_config(
+    config_class: type[PreTrainedConfig], fields: Mapping[str, Any], *, owner: str
+) -> PreTrainedConfig:
+    """Build and validate ``config_class`` from parameter values; errors name ``owner`` and the field.
+
+    Every copy is fresh, so no two modules share a mutable default.
+    """
+    _refuse_bools_for_numbers(config_class, fields, owner)
+    try:
+        config: PreTrainedConfig = draccus.decode(config_class, draccus.encode(dict(fields)))
+    except draccus.utils.DecodingError as error:
+        raise ConfigError(f"{owner}: invalid value for {error}") from error
+    except draccus.utils.ParsingError as error:
+        cause = error.__cause__
+        prefix = f"{owner}: {config_class.__name__} rejected the configuration"
+        if isinstance(cause, NotImplementedError):
+            raise NotImplementedError(f"{prefix}: {cause}") from cause
+        if isinstance(cause, TypeError):
+            raise ConfigTypeError(f"{prefix}: {cause}") from cause
+        raise ConfigError(f"{prefix}: {cause or error}") from error
+    check_value_ranges(config, owner=owner)
+    return config
+
+
+def plain_fields(config: PreTrainedConfig) -> dict[str, Any]:
+    """A config's constructor arguments as plain JSON values (what YAML, checkpoints and hparams hold)."""
+    encoded = json.loads(json.dumps(draccus.encode(config)))
+    return {field.name: encoded[field.name] for field in dataclasses.fields(config) if field.init}
+
+
+def check_value_ranges(config: PreTrainedConfig, *, owner: str) -> None:
+    """Refuse values of the range tables above; ``None`` (a documented "unset") passes."""
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        name = field.name
+        if value is None or isinstance(value, bool):
+            continue
+        if name in AT_LEAST_ONE and isinstance(value, int | float) and value < 1:
+            raise ConfigError(f"{owner}: {name} must be at least 1, got {value!r}")
+        if name in NON_NEGATIVE and isinstance(value, int | float) and value < 0:
+            raise ConfigError(f"{owner}: {name} must be 0 or more, got {value!r}")
+        if name in PROBABILITIES and isinstance(value, int | float) and not 0 <= value <= 1:
+            raise ConfigError(f"{owner}: {name} is a probability, expected a value in [0, 1], got {value!r}")
+        if name in BETAS and isinstance(value, tuple | list) and not all(0 <= beta < 1 for beta in value):
+            raise ConfigError(f"{owner}: {name} must lie in [0, 1) each, got {tuple(value)!r}")
+
+
+def _refuse_bools_for_numbers(
+    config_class: type[PreTrainedConfig], fields: Mapping[str, Any], owner: str
+) -> None:
+    """``dim_model=True`` would decode to 1: a bool for a number is almost always a slip.
+
+    Fields whose upstream default is itself a bool despite a numeric annotation (ACT's
+    ``replace_final_stride_with_dilation: int = False``) take bools, as upstream means them.
+    """
+    numeric = _numeric_fields(config_class)
+    for name, value in fields.items():
+        if isinstance(value, bool) and name in numeric:
+            raise ConfigTypeError(
+                f"{owner}: {name} expects {numeric[name]}, got the bool {value!r}; write a number"
+            )
+
+
+@functools.cache
+def _numeric_fields(config_class: type[PreTrainedConfig]) -> dict[str, str]:
+    """Fields annotated with int or float but not bool (and not defaulting to a bool): name -> annotation."""
+    hints = typing.get_type_hints(config_class)
+    numeric: dict[str, str] = {}
+    for field in dataclasses.fields(config_class):
+        annotation = hints[field.name]
+        members = (
+            typing.get_args(annotation)
+            if typing.get_origin(annotation) in (typing.Union, types.UnionType)
+            else (annotation,)
+        )
+        if bool in members or isinstance(field.default, bool):
+            continue
+        if int in members or float in members:
+            numeric[field.name] = " | ".join(getattr(m, "__name__", str(m)) for m in members)
+    return numeric
