@@ -2,18 +2,64 @@
 
 getiaction fit --config configs/lerobot_act.yaml --model.init_args.dim_model 1024 --trainer.max_epochs 200
 getiaction fit --config configs/lerobot_diffusion.yaml --print_config
+getiaction validate --config configs/lerobot_act.yaml --ckpt_path outputs/.../last.ckpt
+
+``LeRobotPolicy`` specs (``policy_name`` with the policy's parameters inline or in ``policy_config``)
+resolve to the explicit class before parsing, so they are validated against its typed signature and
+write its checkpoints. Errors about the user's input print as one paragraph; ``--debug`` (or
+``GETIACTION_DEBUG=1``) shows the traceback instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 from lightning.pytorch.cli import LightningCLI
 
+from getiaction.errors import ConfigTypeError, GetiActionError, did_you_mean
 
-def main() -> None:
+_UNIVERSAL_NAMES = frozenset(
+    {
+        "LeRobotPolicy",
+        "getiaction.policies.lerobot.LeRobotPolicy",
+        "getiaction.policies.lerobot._universal.LeRobotPolicy",
+    }
+)
+_SUBCOMMANDS = ("fit", "validate", "test", "predict")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
     """Console script entry point."""
-    run_cli()
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args or os.environ.get("GETIACTION_DEBUG", "") not in ("", "0")
+    args = [arg for arg in args if arg != "--debug"]
+    if argv is None:
+        sys.argv[1:] = args  # LightningCLI reads sys.argv itself (and warns when given both)
+    try:
+        run_cli(None if argv is None else args)
+    except Exception as error:
+        cause = _input_error(error)
+        if cause is None or debug:
+            raise
+        print(f"getiaction: error: {cause}\n(run with --debug to see the traceback)", file=sys.stderr)
+        sys.exit(2)
+
+
+def _input_error(error: BaseException) -> GetiActionError | None:
+    """The getiaction error behind ``error``: jsonargparse re-raises instantiation errors wrapped."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, GetiActionError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def run_cli(args: Sequence[str] | None = None) -> LightningCLI:
@@ -25,14 +71,122 @@ def run_cli(args: Sequence[str] | None = None) -> LightningCLI:
     for name in policies.__all__:
         getattr(policies, name)
 
+    if args is None:
+        sys.argv[1:] = resolve_universal_specs(sys.argv[1:])
     return LightningCLI(
         model_class=policies.LeRobotPolicyModule,
         datamodule_class=LeRobotDataModule,
         subclass_mode_model=True,
         subclass_mode_data=True,
         save_config_kwargs={"overwrite": True},
-        args=list(args) if args is not None else None,
+        args=None if args is None else resolve_universal_specs(list(args)),
     )
+
+
+# --- LeRobotPolicy specs -> the explicit class ------------------------------------------------------
+
+
+def resolve_universal_specs(args: list[str]) -> list[str]:
+    """``args`` with every ``LeRobotPolicy`` model spec replaced by its explicit class's spec.
+
+    Specs come from config files or strings (``--config``, top level or under a subcommand) and from
+    ``--model`` values; ``--model.init_args.policy_name`` / ``policy_config`` on the command line apply
+    to them. Other ``--model.init_args.*`` options are left alone: they apply to the explicit class.
+    """
+    command_line: dict[str, Any] = {}
+    remaining: list[str] = []
+    for name, value, raw in _options(args):
+        if name in ("--model.init_args.policy_name", "--model.init_args.policy_config"):
+            command_line[name.rsplit(".", 1)[1]] = _yaml(value)
+        else:
+            remaining += raw
+    resolved: list[str] = []
+    found = False
+    for name, value, raw in _options(remaining):
+        if name in ("--config", "-c") and value is not None:
+            text = Path(value).read_text(encoding="utf-8") if Path(value).is_file() else value
+            document = _yaml(text)
+            if isinstance(document, dict) and _rewrite_models(document, command_line):
+                resolved += [name, json.dumps(document)]
+                found = True
+                continue
+        elif name == "--model" and value is not None:
+            spec = _yaml(value)
+            if isinstance(spec, str) and spec in _UNIVERSAL_NAMES:
+                spec = {"class_path": spec}
+            if _is_universal(spec):
+                resolved += [name, json.dumps(_explicit_spec(spec, command_line))]
+                found = True
+                continue
+        resolved += raw
+    if command_line and not found:
+        return args  # no LeRobotPolicy here: let LightningCLI refuse the options as it would
+    return resolved
+
+
+def _options(args: list[str]) -> list[tuple[str, str | None, list[str]]]:
+    """``(name, value, raw args)`` for each option, whether written ``--name value`` or ``--name=value``."""
+    options: list[tuple[str, str | None, list[str]]] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg.startswith("-") and "=" in arg:
+            name, value = arg.split("=", 1)
+            options.append((name, value, [arg]))
+        elif arg.startswith("-") and index + 1 < len(args) and not args[index + 1].startswith("--"):
+            options.append((arg, args[index + 1], [arg, args[index + 1]]))
+            index += 1
+        else:
+            options.append((arg, None, [arg]))
+        index += 1
+    return options
+
+
+def _rewrite_models(document: dict[str, Any], command_line: Mapping[str, Any]) -> bool:
+    """Replace universal ``model`` specs in a config document (top level or per subcommand) in place."""
+    changed = False
+    for section in (document, *(document.get(sub) for sub in _SUBCOMMANDS)):
+        if isinstance(section, dict) and _is_universal(section.get("model")):
+            section["model"] = _explicit_spec(section["model"], command_line)
+            changed = True
+    return changed
+
+
+def _is_universal(spec: object) -> bool:
+    return isinstance(spec, Mapping) and spec.get("class_path") in _UNIVERSAL_NAMES
+
+
+def _explicit_spec(spec: Mapping[str, Any], command_line: Mapping[str, Any]) -> dict[str, Any]:
+    """``{class_path: <explicit class>, init_args: ...}`` for a universal spec, its keys checked by name.
+
+    As in Python, ``policy_config`` is the base and parameters given beside ``policy_name`` override it.
+    """
+    from getiaction.policies.lerobot._universal import wrapper_class, wrapper_parameters
+
+    init_args = dict(spec.get("init_args") or {})
+    init_args.update(command_line)
+    policy_name = init_args.pop("policy_name", None)
+    if not isinstance(policy_name, str):
+        raise ConfigTypeError(
+            f"model: LeRobotPolicy needs `policy_name` (act, diffusion, ...) in its init_args, got {policy_name!r}"
+        )
+    parameters = {**(init_args.pop("policy_config", None) or {}), **init_args}
+    wrapper = wrapper_class(policy_name)
+    known = wrapper_parameters(wrapper)
+    for key in parameters:
+        if key not in known:
+            raise ConfigTypeError(
+                f"model: LeRobotPolicy({policy_name!r}) has no parameter {key!r}: {wrapper.__name__} takes "
+                f"none by that name.{did_you_mean(key, known)} Its parameters are listed, with defaults, in "
+                f"configs/lerobot_{policy_name}.yaml."
+            )
+    return {"class_path": f"{wrapper.__module__}.{wrapper.__name__}", "init_args": parameters}
+
+
+def _yaml(text: str | None) -> Any:
+    import yaml
+
+    return yaml.safe_load(text) if text is not None else None
 
 
 if __name__ == "__main__":
