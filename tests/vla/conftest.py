@@ -59,17 +59,21 @@ def vla_case(
     vla_dataset: Callable[[Any], Path],
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[VLACase]:
-    """Assets for ``request.param`` (a policy type) in a temp dir, and the dataset it trains on."""
+    """Assets for ``request.param`` in a temp dir, and the dataset it trains on.
+
+    The parameter is a policy type, or a named case of DATASET_METADATA_CASES: a policy type on a
+    particular dataset, with config overrides.
+    """
     from lerobot.datasets import LeRobotDatasetMetadata
 
-    from vla.tiny_vla import POLICIES, REPO_ID
+    from vla.tiny_vla import DATASET_METADATA_CASES, POLICIES, REPO_ID
 
-    policy_type: str = request.param
+    policy_type, dataset, overrides = DATASET_METADATA_CASES.get(request.param, (request.param, None, {}))
     tiny = POLICIES[policy_type]
     if tiny.patch is not None:
         request.getfixturevalue(tiny.patch)
-    config_kwargs = {"device": "cpu", **tiny.build(tmp_path / "assets", hub_cache)}
-    root = vla_dataset(tiny.dataset)
+    config_kwargs = {"device": "cpu", **tiny.build(tmp_path / "assets", hub_cache), **overrides}
+    root = vla_dataset(dataset or tiny.dataset)
     yield VLACase(policy_type, config_kwargs, root, LeRobotDatasetMetadata(REPO_ID, root=root))
 
 
