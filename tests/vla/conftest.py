@@ -57,7 +57,6 @@ def vla_case(
     tmp_path: Path,
     hub_cache: Path,
     vla_dataset: Callable[[Any], Path],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[VLACase]:
     """Assets for ``request.param`` in a temp dir, and the dataset it trains on.
 
