@@ -2,17 +2,23 @@
 
 getiaction fit --config configs/lerobot_act.yaml --model.init_args.dim_model 1024 --trainer.max_epochs 200
 getiaction fit --config configs/lerobot_diffusion.yaml --print_config
+getiaction eval --policy outputs/quickstart/checkpoints/last.ckpt --episodes 50  (getiaction.evaluation)
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 
 from lightning.pytorch.cli import LightningCLI
 
 
 def main() -> None:
-    """Console script entry point."""
+    """Console script entry point: ``getiaction eval ...`` rolls a policy out, the rest is LightningCLI."""
+    if sys.argv[1:2] == ["eval"]:
+        from getiaction.evaluation import main as evaluate
+
+        raise SystemExit(evaluate(sys.argv[2:]))
     run_cli()
 
 
