@@ -22,6 +22,7 @@ import importlib
 import json
 import sys
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -196,7 +197,8 @@ def make_vector_env(
         kwargs["max_episode_steps"] = max_episode_steps
 
     def make() -> gym.Env[Any, Any]:
-        return gym.make(env_id, **kwargs)
+        # gymnasium's passive checker is a development aid; here it only warns about float rounding.
+        return gym.make(env_id, disable_env_checker=True, **kwargs)
 
     return gym.vector.SyncVectorEnv(
         [freeze_after_episode_end(make) for _ in range(num_envs)],
@@ -210,7 +212,9 @@ def _register(env_id: str) -> None:
     namespace = env_id.split("/")[0] if "/" in env_id else None
     if namespace:
         # Without the package, gymnasium's own error names the id that is not registered.
-        with contextlib.suppress(ImportError):
+        with contextlib.suppress(ImportError), warnings.catch_warnings():
+            # gym_pusht imports pygame, which warns that pkg_resources is deprecated.
+            warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
             importlib.import_module(namespace)
 
 
@@ -486,6 +490,7 @@ def load_policy(path: str | Path, device: str = "cpu") -> LeRobotPolicyModule[An
 class RolloutEvaluation(Callback):
     """Roll the training policy out every ``every_n_val_epochs`` validation runs; log its scores.
 
+    Validation must run (a validation set, e.g. ``eval_split``; ``val_check_interval`` sets how often).
     Logs ``eval/avg_max_reward``, ``eval/avg_sum_reward`` and ``eval/success_rate`` (a fraction)
     against the global step. The episodes are the same each time (seeds ``seed`` ...), so the curve
     compares like with like. Nothing runs during the sanity check.
@@ -499,6 +504,7 @@ class RolloutEvaluation(Callback):
         batch_size: Environments stepped together.
         seed: Seed of the first episode.
         max_episode_steps: Override the environment's time limit.
+        at_start: Also evaluate the untrained policy before the first step (logged at step 0).
     """
 
     def __init__(
@@ -510,6 +516,7 @@ class RolloutEvaluation(Callback):
         batch_size: int = 50,
         seed: int = 100_000,
         max_episode_steps: int | None = None,
+        at_start: bool = True,
     ) -> None:
         if every_n_val_epochs < 1:
             raise ValueError(f"every_n_val_epochs must be at least 1, got {every_n_val_epochs}")
@@ -520,7 +527,15 @@ class RolloutEvaluation(Callback):
         self.batch_size = batch_size
         self.seed = seed
         self.max_episode_steps = max_episode_steps
+        self.at_start = at_start
         self._validations = 0
+
+    def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        if not self.at_start or trainer.global_step > 0:  # a resumed run has its start point already
+            return
+        scores = self._evaluate(pl_module)
+        for logger in trainer.loggers:  # straight to the loggers, at step 0
+            logger.log_metrics(scores, step=trainer.global_step)
 
     def on_validation_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         if trainer.sanity_checking:
@@ -528,6 +543,10 @@ class RolloutEvaluation(Callback):
         self._validations += 1
         if self._validations % self.every_n_val_epochs:
             return
+        for name, value in self._evaluate(pl_module).items():
+            pl_module.log(name, value)
+
+    def _evaluate(self, pl_module: LightningModule) -> dict[str, float]:
         from getiaction.policies.lerobot import LeRobotPolicyModule
 
         if not isinstance(pl_module, LeRobotPolicyModule):
@@ -535,21 +554,28 @@ class RolloutEvaluation(Callback):
         kwargs = (
             self.env_kwargs if self.env_kwargs is not None else default_env_kwargs(self.env_id, pl_module)
         )
-        result = evaluate(
-            PolicyActor(pl_module),
-            episodes=self.episodes,
-            env_id=self.env_id,
-            env_kwargs=kwargs,
-            batch_size=self.batch_size,
-            seed=self.seed,
-            max_episode_steps=self.max_episode_steps,
-            progress=False,
-        )
-        pl_module.reset()  # leave no rollout state (action queues, ensembles) behind
+        was_training = pl_module.training
+        pl_module.eval()
+        try:
+            result = evaluate(
+                PolicyActor(pl_module),
+                episodes=self.episodes,
+                env_id=self.env_id,
+                env_kwargs=kwargs,
+                batch_size=self.batch_size,
+                seed=self.seed,
+                max_episode_steps=self.max_episode_steps,
+                progress=False,
+            )
+        finally:
+            pl_module.reset()  # leave no rollout state (action queues, ensembles) behind
+            pl_module.train(was_training)
         aggregated = result.aggregated
-        pl_module.log("eval/avg_max_reward", aggregated["avg_max_reward"])
-        pl_module.log("eval/avg_sum_reward", aggregated["avg_sum_reward"])
-        pl_module.log("eval/success_rate", aggregated["pc_success"] / 100)
+        return {
+            "eval/avg_max_reward": aggregated["avg_max_reward"],
+            "eval/avg_sum_reward": aggregated["avg_sum_reward"],
+            "eval/success_rate": aggregated["pc_success"] / 100,
+        }
 
 
 # --- command line ------------------------------------------------------------------------------
@@ -616,7 +642,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _quiet() -> None:
     """Silence the notices LeRobot's imports print that say nothing about this run."""
     import logging
-    import warnings
 
     warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
     logging.getLogger("lerobot.configs.policies").setLevel(logging.ERROR)

@@ -130,7 +130,13 @@ def _state(env: Any) -> tuple[Vector, Vector, Vector]:
     return np.array(sim.agent.position), block, np.array(sim.goal_pose)
 
 
-def record(root: Path, episodes: int = EPISODES, seed: int = 0, noise: float = 20.0) -> Path:
+def record(
+    root: Path,
+    episodes: int = EPISODES,
+    seed: int = 0,
+    noise: float = 20.0,
+    max_steps: int = MAX_EPISODE_STEPS,
+) -> Path:
     """Record ``episodes`` scripted demonstrations into a LeRobot dataset at ``root`` (reused if present).
 
     The simulator executes the controller's action plus Gaussian noise (``noise`` pixels), while the
@@ -140,7 +146,14 @@ def record(root: Path, episodes: int = EPISODES, seed: int = 0, noise: float = 2
     from lerobot.datasets import LeRobotDataset
 
     marker = root / "meta" / "quickstart.json"
-    wanted = {"episodes": episodes, "seed": seed, "noise": noise, "features": sorted(FEATURES)}
+    wanted = {
+        "episodes": episodes,
+        "seed": seed,
+        "noise": noise,
+        "max_steps": max_steps,
+        "demonstrator": "centre",
+        "features": sorted(FEATURES),
+    }
     if marker.exists() and json.loads(marker.read_text()) == wanted:
         print(f"quickstart: reusing the {episodes} recorded PushT episodes in {root}")
         return root
@@ -157,7 +170,7 @@ def record(root: Path, episodes: int = EPISODES, seed: int = 0, noise: float = 2
     for episode in range(episodes):
         observation, _ = env.reset(seed=seed + episode)
         best = 0.0
-        for _ in range(MAX_EPISODE_STEPS):
+        for _ in range(max_steps):
             action = np.clip(scripted(env, observation), 0.0, 512.0).astype(np.float32)
             executed = np.clip(action + rng.normal(0.0, noise, size=2), 0.0, 512.0).astype(np.float32)
             next_observation, reward, terminated, truncated, _ = env.step(executed)
@@ -199,7 +212,12 @@ class ScriptedActor:
 
 
 def report(
-    eval_dir: Path, logs: Path | None = None, plot: Path | None = None, progress: bool = True
+    eval_dir: Path,
+    logs: Path | None = None,
+    plot: Path | None = None,
+    *,
+    max_episode_steps: int | None = None,
+    progress: bool = True,
 ) -> dict[str, float]:
     """Compare the trained policy's ``getiaction eval`` results with a random policy and the demonstrator.
 
@@ -218,7 +236,13 @@ def report(
     scores = {"trained": float(info["aggregated"]["avg_max_reward"])}
     for name, actor in (("random", evaluation.RandomActor(seed=first)), ("demonstrator", ScriptedActor())):
         result = evaluation.evaluate(
-            actor, episodes=episodes, env_kwargs=kwargs, seed=first, progress=progress, description=name
+            actor,
+            episodes=episodes,
+            env_kwargs=kwargs,
+            seed=first,
+            max_episode_steps=max_episode_steps,
+            progress=progress,
+            description=name,
         )
         scores[name] = result.aggregated["avg_max_reward"]
     (eval_dir / "comparison.json").write_text(
@@ -303,12 +327,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     report_parser.add_argument("--eval-dir", type=Path, default=Path("outputs/quickstart/eval"))
     report_parser.add_argument("--logs", type=Path, default=None, help="the CSV logger's directory")
     report_parser.add_argument("--plot", type=Path, default=Path("outputs/quickstart/quickstart.png"))
+    report_parser.add_argument(
+        "--max-episode-steps", type=int, default=None, help="as given to getiaction eval"
+    )
     args = parser.parse_args(argv)
     _quiet()
     if args.command == "record":
         record(args.root, args.episodes, args.seed)
     else:
-        report(args.eval_dir, args.logs, args.plot)
+        report(args.eval_dir, args.logs, args.plot, max_episode_steps=args.max_episode_steps)
 
 
 def _quiet() -> None:
