@@ -197,8 +197,11 @@ def make_vector_env(
         kwargs["max_episode_steps"] = max_episode_steps
 
     def make() -> gym.Env[Any, Any]:
-        # gymnasium's passive checker is a development aid; here it only warns about float rounding.
-        return gym.make(env_id, disable_env_checker=True, **kwargs)
+        with warnings.catch_warnings():
+            # gym_pusht's simulator imports pygame, which warns that pkg_resources is deprecated.
+            warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+            # gymnasium's passive checker is a development aid; here it only warns about float rounding.
+            return gym.make(env_id, disable_env_checker=True, **kwargs)
 
     return gym.vector.SyncVectorEnv(
         [freeze_after_episode_end(make) for _ in range(num_envs)],
@@ -212,9 +215,7 @@ def _register(env_id: str) -> None:
     namespace = env_id.split("/")[0] if "/" in env_id else None
     if namespace:
         # Without the package, gymnasium's own error names the id that is not registered.
-        with contextlib.suppress(ImportError), warnings.catch_warnings():
-            # gym_pusht imports pygame, which warns that pkg_resources is deprecated.
-            warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+        with contextlib.suppress(ImportError):
             importlib.import_module(namespace)
 
 
@@ -334,6 +335,8 @@ def evaluate(
 
     if episodes < 1:
         raise ValueError(f"episodes must be at least 1, got {episodes}")
+    if videos > 0 and video_dir is None:
+        raise ValueError("videos need a video_dir to be written to")
     started = time.perf_counter()
     writer = VideoWriter.choose() if videos > 0 else None
     kwargs = dict(env_kwargs or {})
@@ -342,7 +345,6 @@ def evaluate(
     results: list[EpisodeResult] = []
     video_paths: list[str] = []
     batch_size = max(1, min(batch_size, episodes))
-    first_env: gym.vector.SyncVectorEnv | None = None
     # Redrawn at most every 5 s into a log file (no terminal), where each redraw is a new line.
     bar = tqdm(
         total=episodes,
@@ -356,7 +358,6 @@ def evaluate(
         for start in range(0, episodes, batch_size):
             n = min(batch_size, episodes - start)
             env = make_vector_env(env_id, kwargs, n, max_episode_steps)
-            first_env = first_env or env
             render = max(0, min(videos - start, n))
             done_before = bar.n
 
@@ -364,23 +365,24 @@ def evaluate(
                 bar.set_postfix_str(f"step {step}", refresh=False)
                 bar.update(base + done - bar.n)
 
-            batch, frames = rollout(
-                actor, env, [seed + start + i for i in range(n)], render=render, progress=show
-            )
+            try:
+                batch, frames = rollout(
+                    actor, env, [seed + start + i for i in range(n)], render=render, progress=show
+                )
+                rate = fps or int(env.metadata.get("render_fps", 10))
+            finally:
+                env.close()
             bar.update(done_before + n - bar.n)
             for episode in batch:
                 episode.episode_ix += start
             results += batch
             if writer is not None and video_dir is not None:
-                rate = fps or int(env.metadata.get("render_fps", 10))
                 for i, episode_frames in enumerate(frames):
                     path = writer.write(video_dir / f"eval_episode_{start + i}", episode_frames, rate)
                     video_paths.append(str(path))
-            env.close()
-            done = results
             bar.set_postfix_str(
-                f"avg_max_reward {np.mean([e.max_reward for e in done]):.3f}, "
-                f"success {np.mean([e.success for e in done]) * 100:.0f}%"
+                f"avg_max_reward {np.mean([e.max_reward for e in results]):.3f}, "
+                f"success {np.mean([e.success for e in results]) * 100:.0f}%"
             )
     finally:
         bar.close()

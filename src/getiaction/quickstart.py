@@ -1,13 +1,15 @@
-"""Offline quickstart on a real simulator: record PushT demonstrations, then roll a trained policy out.
+"""Offline quickstart on a real simulator: record PushT demonstrations, train, evaluate, compare.
 
     python -m getiaction.quickstart record --root .cache/quickstart/pusht_keypoints
     getiaction fit --config configs/quickstart_pusht_act.yaml
-    python -m getiaction.quickstart evaluate --checkpoint outputs/quickstart/checkpoints/last.ckpt
+    getiaction eval --policy outputs/quickstart/checkpoints/last.ckpt --output-dir outputs/quickstart/eval
+    python -m getiaction.quickstart report --eval-dir outputs/quickstart/eval --logs outputs/quickstart/logs/fit
 
 Demonstrations come from a scripted controller in the ``gym-pusht`` simulator (PyPI), written in
 LeRobot's dataset format with the observations of LeRobot's ``pusht_keypoints`` dataset: the agent's
 position (``observation.state``) and the T block's 8 keypoints (``observation.environment_state``).
-Nothing is downloaded: not the data, not pretrained weights.
+Nothing is downloaded: not the data, not pretrained weights. ``report`` rolls a random policy and the
+demonstrator out from the trained policy's start states and plots the training curves.
 """
 
 from __future__ import annotations
@@ -39,8 +41,6 @@ STANDOFF = 60.0  # pixels behind the T's centre where the controller lines up to
 _T_CENTRE = np.array([0.0, 45.0])  # the T's centre of mass, in its own frame
 
 Vector = npt.NDArray[np.float64]
-# Chooses an action from the simulator (for the scripted controller) and its observation (for policies).
-Chooser = Callable[[Any, dict[str, Any]], Vector]
 
 
 def make_env() -> Any:
@@ -120,7 +120,7 @@ def _to_world(pose: Vector, local: Vector) -> Vector:
 
 
 def scripted(env: Any, observation: dict[str, Any]) -> Vector:
-    """The scripted controller as a ``Chooser``: it reads the simulator's exact state."""
+    """The scripted controller's action in ``env`` (a single environment): it reads the exact state."""
     return scripted_action(*_state(env))
 
 
