@@ -78,21 +78,39 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def quickstart(session: nox.Session) -> None:
-    """Record PushT demonstrations (cached), train ACT on CPU with `getiaction fit`, roll it out."""
+    """Record PushT demonstrations (cached), train ACT on CPU with `getiaction fit`, evaluate, compare, plot."""
     sync(session)
     dataset = ".cache/quickstart/pusht_keypoints"
-    checkpoints = Path("outputs/quickstart/checkpoints")
+    outputs = Path("outputs/quickstart")
     run(session, "python", "-m", "getiaction.quickstart", "record", "--root", dataset)
-    shutil.rmtree(checkpoints, ignore_errors=True)  # a fresh run writes a fresh last.ckpt
+    shutil.rmtree(outputs, ignore_errors=True)  # a fresh run: fresh checkpoints, logs, videos
     run(session, "getiaction", "fit", "--config", "configs/quickstart_pusht_act.yaml")
+    eval_dir = str(outputs / "eval")
+    run(
+        session,
+        "getiaction",
+        "eval",
+        "--policy",
+        str(outputs / "checkpoints" / "last.ckpt"),
+        "--episodes",
+        "50",
+        "--videos",
+        "2",
+        "--output-dir",
+        eval_dir,
+    )
     run(
         session,
         "python",
         "-m",
         "getiaction.quickstart",
-        "evaluate",
-        "--checkpoint",
-        str(checkpoints / "last.ckpt"),
+        "report",
+        "--eval-dir",
+        eval_dir,
+        "--logs",
+        str(outputs / "logs" / "fit"),
+        "--plot",
+        str(outputs / "quickstart.png"),
     )
 
 

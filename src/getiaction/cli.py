@@ -3,6 +3,7 @@
 getiaction fit --config configs/lerobot_act.yaml --model.init_args.dim_model 1024 --trainer.max_epochs 200
 getiaction fit --config configs/lerobot_diffusion.yaml --print_config
 getiaction validate --config configs/lerobot_act.yaml --ckpt_path outputs/.../last.ckpt
+getiaction eval --policy outputs/quickstart/checkpoints/last.ckpt --episodes 50  (getiaction.evaluation)
 
 ``LeRobotPolicy`` specs (``policy_name`` with the policy's parameters inline or in ``policy_config``)
 resolve to the explicit class before parsing, so they are validated against its typed signature and
@@ -34,10 +35,14 @@ _SUBCOMMANDS = ("fit", "validate", "test", "predict")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Console script entry point."""
+    """Console script entry point: ``getiaction eval ...`` rolls a policy out, the rest is LightningCLI."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or os.environ.get("GETIACTION_DEBUG", "") not in ("", "0")
     args = [arg for arg in args if arg != "--debug"]
+    if args[:1] == ["eval"]:
+        from getiaction.evaluation import main as evaluate
+
+        raise SystemExit(evaluate(args[1:]))
     if argv is None:
         sys.argv[1:] = args  # LightningCLI reads sys.argv itself (and warns when given both)
     try:
