@@ -17,7 +17,6 @@ import torch
 from lerobot.datasets import LeRobotDataset
 from lerobot.datasets.factory import resolve_delta_timestamps
 from lerobot.policies.factory import make_policy_config
-from lightning.fabric.utilities.exceptions import MisconfigurationException
 from test_equivalence import (
     ACTION_STEPS,
     BATCH_SIZE,
@@ -39,32 +38,6 @@ VLA_POLICIES = sorted(POLICIES)
 # lingbot_va trains only with attn_mode="flex" (LingBotVAPolicy.training_loss_from_streams), and
 # FlexAttention has no backward on CPU: its training is checked on CUDA, with these overrides.
 CUDA_ONLY_TRAINING = {"lingbot_va": {"attn_mode": "flex", "device": "cuda"}}
-
-# Where the wrapper's base class (src/getiaction/policies/lerobot/_base.py) does not yet do what
-# lerobot_train does. Strict: when _base.py closes a gap, the test passes, fails as XPASS, and its
-# entry here goes.
-LOSS_LOGGED_TWICE = (
-    "_base.py: the policy's loss dict holds 'loss', which _log_step logs as train/loss a second time "
-    "(Lightning: 'You called self.log(train/loss, ...) twice')"
-)
-TRAINING_GAPS = {
-    policy: LOSS_LOGGED_TWICE
-    for policy in ("eo1", "molmoact2", "pi0", "pi05", "pi0_fast", "smolvla", "vla_jepa", "wall_x", "xvla")
-}
-TRAINING_GAPS["groot"] = (
-    f"{LOSS_LOGGED_TWICE}; and update_policy calls policy.train() every step, which puts GR00T's "
-    "from_pretrained modules (built in eval mode) in training mode: dropout differs"
-)
-TRAINING_GAPS["evo1"] = (
-    f"{LOSS_LOGGED_TWICE}; and lerobot_train runs forward under accelerate's autocast from the config "
-    "(evo1: use_amp=True, bf16 on CPU), which the wrapper does not"
-)
-DATASET_METADATA_GAP = (
-    "_base.py: dataset feature specs given as input/output features become PolicyFeatures at once; "
-    "make_policy's action_feature_names and set_dataset_feature_metadata (feature names, camera "
-    "shapes) never reach the config"
-)
-
 
 def observations(case: VLACase) -> list[dict[str, Any]]:
     """Raw single-step observations, as a dataset (or an environment) gives them."""
@@ -110,21 +83,7 @@ def test_select_action_equals_native(vla_case: VLACase) -> None:
     assert_same_actions(vla_case, build_wrapper(vla_case.policy_type, vla_case.meta, vla_case.config_kwargs))
 
 
-@pytest.mark.parametrize(
-    "vla_case",
-    [
-        pytest.param(
-            policy,
-            marks=pytest.mark.xfail(
-                strict=True, raises=(MisconfigurationException, AssertionError), reason=TRAINING_GAPS[policy]
-            ),
-        )
-        if policy in TRAINING_GAPS
-        else policy
-        for policy in VLA_POLICIES
-    ],
-    indirect=True,
-)
+@pytest.mark.parametrize("vla_case", VLA_POLICIES, indirect=True)
 def test_lightning_training_equals_lerobot_train(vla_case: VLACase) -> None:
     case = vla_case
     kwargs = case.config_kwargs
@@ -147,7 +106,6 @@ def test_lightning_training_equals_lerobot_train(vla_case: VLACase) -> None:
 
 
 @pytest.mark.parametrize("vla_case", sorted(DATASET_METADATA_CASES), indirect=True)
-@pytest.mark.xfail(strict=True, raises=(ValueError, AssertionError), reason=DATASET_METADATA_GAP)
 def test_wrapper_from_dataset_feature_specs_equals_native(vla_case: VLACase) -> None:
     """Datasets whose feature names or camera sizes the config reads, given as ``meta.features``.
 

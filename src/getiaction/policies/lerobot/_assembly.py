@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -12,7 +13,13 @@ from lerobot.processor import DeviceProcessorStep, NormalizerProcessorStep
 from lerobot.utils.constants import ACTION
 
 from getiaction.policies.lerobot._compat import dataset_to_policy_features
-from getiaction.policies.lerobot._features import TensorStats, check_against_dataset
+from getiaction.policies.lerobot._config import decode_config
+from getiaction.policies.lerobot._features import (
+    TensorStats,
+    check_against_dataset,
+    dataset_feature_specs,
+    normalise_features,
+)
 
 if TYPE_CHECKING:
     from lerobot.configs.policies import PreTrainedConfig
@@ -24,26 +31,86 @@ if TYPE_CHECKING:
     Postprocessor = PolicyProcessorPipeline[torch.Tensor, torch.Tensor]
 
 
-def apply_dataset_metadata(config: PreTrainedConfig, meta: LeRobotDatasetMetadata, *, owner: str) -> None:
-    """What ``make_policy`` does to a config for a dataset, after checking what the user declared.
+def decode_parameters(
+    config_class: type[PreTrainedConfig], parameters: Mapping[str, Any], *, owner: str
+) -> PreTrainedConfig:
+    """A wrapper's keyword parameters as its validated upstream config.
 
-    Declared features must exist in the dataset with its shapes; undeclared ones are taken from it:
+    A dataset's own feature specs (``meta.features``, names included) given for both directions are
+    applied after decoding, as ``make_policy`` applies them, so that configs which read the dataset's
+    feature names or shapes (molmoact2's gripper dimensions, fastwam's camera sizes) see the same.
+    """
+    specs = dataset_feature_specs(parameters)
+    if specs is not None:
+        parameters = {key: value for key, value in parameters.items() if key not in _FEATURE_FIELDS}
+    config = decode_config(config_class, normalise_features(parameters), owner=owner)
+    if specs is not None:
+        apply_dataset_features(config, specs, owner=owner, check=False)
+    return config
+
+
+_FEATURE_FIELDS = ("input_features", "output_features")
+
+
+def apply_dataset_metadata(
+    config: PreTrainedConfig, meta: LeRobotDatasetMetadata, *, owner: str, check: bool
+) -> None:
+    """What ``make_policy`` does to a config for a dataset (see ``apply_dataset_features``)."""
+    apply_dataset_features(config, meta.features, owner=owner, check=check)
+    # make_policy leaves the metadata on the config, where some processors (groot's) read it.
+    setattr(config, "_runtime_dataset_meta", meta)  # noqa: B010  # not a declared field
+
+
+def apply_dataset_features(
+    config: PreTrainedConfig, dataset_features: Mapping[str, Mapping[str, Any]], *, owner: str, check: bool
+) -> None:
+    """``make_policy``'s changes to a config, from a dataset's feature specs.
+
+    With ``check``, the features the user declared must exist in the dataset with its shapes (without
+    it, the config's features are upstream placeholders: fastwam's ``__post_init__`` fills some in).
     ACTION features become the outputs and, when no inputs were declared, the rest the inputs.
     """
-    check_against_dataset(config, meta.features, owner=owner)
-    features = dataset_to_policy_features(meta.features)
+    specs = {key: dict(spec) for key, spec in dataset_features.items()}
+    if check:
+        check_against_dataset(config, specs, owner=owner)
+    features = dataset_to_policy_features(specs)
     config.output_features = {key: ft for key, ft in features.items() if ft.type is FeatureType.ACTION}
     if not config.input_features:
         config.input_features = {key: ft for key, ft in features.items() if key not in config.output_features}
     if hasattr(config, "action_feature_names"):
-        names = meta.features.get(ACTION, {}).get("names")
+        names = specs.get(ACTION, {}).get("names")
         if names is not None:
             config.action_feature_names = list(names)
     set_feature_metadata = getattr(config, "set_dataset_feature_metadata", None)
     if callable(set_feature_metadata):
-        set_feature_metadata(meta.features)
-    # make_policy leaves the metadata on the config, where some processors (groot's) read it.
-    setattr(config, "_runtime_dataset_meta", meta)  # noqa: B010  # not a declared field
+        set_feature_metadata(specs)
+
+
+def training_precision(config: PreTrainedConfig, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype ``lerobot_train`` trains ``config`` in, or None for full precision.
+
+    ``lerobot_train.train`` sets accelerate's ``mixed_precision`` from the config's ``dtype``
+    (bfloat16, float16; float32 is full precision) or, for configs without one, from ``use_amp``
+    (torch.autocast's default for the device: bf16 on CPU, fp16 on CUDA).
+    """
+    if hasattr(config, "dtype"):
+        return {"bfloat16": torch.bfloat16, "float16": torch.float16}.get(str(config.dtype))
+    if getattr(config, "use_amp", False):
+        return torch.get_autocast_dtype(device.type)
+    return None
+
+
+def outputs_to_fp32(output: Any) -> Any:
+    """What accelerate's ``convert_outputs_to_fp32`` does to a mixed-precision forward's outputs."""
+    if isinstance(output, torch.Tensor):
+        return output.float() if output.dtype in (torch.float16, torch.bfloat16) else output
+    if isinstance(output, tuple):
+        return tuple(outputs_to_fp32(item) for item in output)
+    if isinstance(output, list):
+        return [outputs_to_fp32(item) for item in output]
+    if isinstance(output, dict):
+        return {key: outputs_to_fp32(value) for key, value in output.items()}
+    return output
 
 
 def build_policy(

@@ -15,6 +15,7 @@ universal ``LeRobotPolicy``) ends in ``_from_config``/``_initialise`` with a dec
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar
@@ -25,13 +26,16 @@ from lerobot.utils.random_utils import deserialize_rng_state, serialize_rng_stat
 from lightning.pytorch import LightningModule
 from torch import Tensor
 
-from getiaction.errors import ConfigTypeError, FeatureError, SavedPolicyError, did_you_mean
+from getiaction.errors import ConfigError, ConfigTypeError, FeatureError, SavedPolicyError, did_you_mean
 from getiaction.policies.lerobot._assembly import (
     apply_dataset_metadata,
     build_policy,
     build_processors,
+    decode_parameters,
     move_preprocessor,
     normaliser_stats,
+    outputs_to_fp32,
+    training_precision,
 )
 from getiaction.policies.lerobot._config import decode_config, plain_fields
 from getiaction.policies.lerobot._features import (
@@ -89,17 +93,29 @@ class LeRobotPolicyModule(LightningModule, Generic[ConfigT]):
     @classmethod
     def _config_from_parameters(cls, parameters: Mapping[str, Any]) -> PreTrainedConfig:
         """The validated upstream config for the class's own keyword parameters."""
-        return decode_config(cls.config_class, normalise_features(parameters), owner=cls.__name__)
+        return decode_parameters(cls.config_class, parameters, owner=cls.__name__)
 
     @classmethod
-    def _from_config(cls, config: PreTrainedConfig, *, stats: Stats | None = None, build: bool) -> Self:
+    def _from_config(
+        cls,
+        config: PreTrainedConfig,
+        *,
+        stats: Stats | None = None,
+        build: bool,
+        declared: bool | None = None,
+    ) -> Self:
         """A module around an already decoded ``config`` (``from_pretrained``, checkpoints, datasets)."""
         module = cls.__new__(cls)
-        module._initialise(config, stats=stats, build=build)
+        module._initialise(config, stats=stats, build=build, declared=declared)
         return module
 
-    def _initialise(self, config: PreTrainedConfig, *, stats: Stats | None, build: bool) -> None:
+    def _initialise(
+        self, config: PreTrainedConfig, *, stats: Stats | None, build: bool, declared: bool | None = None
+    ) -> None:
+        """``build``: build the policy now. ``declared``: the config's features are the user's (default:
+        ``build``), so a dataset must match them; otherwise they are upstream placeholders, if any."""
         LightningModule.__init__(self)
+        self._features_declared = build if declared is None else declared
         self._config: ConfigT = config  # type: ignore[assignment]  # the class's own config class
         self._stats: TensorStats | None = tensor_stats(stats, owner=self._owner)
         self.lerobot_policy: PreTrainedPolicy | None = None
@@ -134,7 +150,12 @@ class LeRobotPolicyModule(LightningModule, Generic[ConfigT]):
 
         meta = dataset_metadata(dataset, root=root, revision=revision)
         config = cls._config_from_parameters(parameters)
-        module = cls._from_config(config, stats=training_stats(meta, use_imagenet_stats), build=False)
+        module = cls._from_config(
+            config,
+            stats=training_stats(meta, use_imagenet_stats),
+            build=False,
+            declared=_declares_features(parameters),
+        )
         module._build(meta)
         return module
 
@@ -201,7 +222,7 @@ class LeRobotPolicyModule(LightningModule, Generic[ConfigT]):
         keys (LeRobot's own default, kept for fine-tuning, only logs them).
         """
         if meta is not None:
-            apply_dataset_metadata(self._config, meta, owner=self._owner)
+            apply_dataset_metadata(self._config, meta, owner=self._owner, check=self._features_declared)
             if self._stats is None and meta.stats is not None:
                 self._stats = tensor_stats(meta.stats, owner=self._owner)
         check_declared_features(self._config, owner=self._owner)
@@ -240,8 +261,10 @@ class LeRobotPolicyModule(LightningModule, Generic[ConfigT]):
         """Loss and LeRobot's loss dict for a raw dataset batch (checked, then preprocessed here)."""
         policy, preprocessor, _ = self._prepared_policy()
         check_batch(batch, self._config, owner=self._owner, training=True)
+        inputs = preprocessor(as_model_inputs(batch, self._config))
+        with self._autocast():
+            output: object = outputs_to_fp32(policy.forward(inputs))
         # Most policies return (loss, info); some return a dict holding "loss". Check, don't trust.
-        output: object = policy.forward(preprocessor(as_model_inputs(batch, self._config)))
         if isinstance(output, tuple) and len(output) == 2 and isinstance(output[0], Tensor):
             info: object = output[1]
             return output[0], dict(info) if isinstance(info, Mapping) else {}
@@ -254,7 +277,19 @@ class LeRobotPolicyModule(LightningModule, Generic[ConfigT]):
             f"(got {type(output).__name__}); it cannot be trained by a supervised training step."
         )
 
+    def _autocast(self) -> contextlib.AbstractContextManager[Any]:
+        """The autocast accelerate runs ``lerobot_train``'s forward in (bf16 here; fp16 is refused at fit
+        start unless the Trainer scales it)."""
+        dtype = training_precision(self._config, self.device)
+        if dtype is None or torch.is_autocast_enabled(self.device.type):
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=self.device.type, dtype=dtype)
+
     def training_step(self, batch: dict[str, Any], batch_idx: int) -> Tensor:
+        # As lerobot_train.update_policy, every step: modules built in eval mode (a backbone from
+        # transformers' from_pretrained) train too, and policies overriding train() re-freeze theirs.
+        if self.lerobot_policy is not None:
+            self.lerobot_policy.train()
         return self._loss_step("train", batch)
 
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> Tensor:
@@ -273,6 +308,8 @@ class LeRobotPolicyModule(LightningModule, Generic[ConfigT]):
         size = batch_size(batch)
         self.log(f"{stage}/loss", loss, prog_bar=True, batch_size=size)
         for key, value in info.items():
+            if key == "loss":  # some loss dicts repeat the loss itself (groot, pi0): logged once, above
+                continue
             scalar = _as_scalar(value)
             if scalar is not None:
                 self.log(f"{stage}/{key}", scalar, batch_size=size)
@@ -290,6 +327,14 @@ class LeRobotPolicyModule(LightningModule, Generic[ConfigT]):
                 f"{self._owner}: LeRobot trains {self.policy_type!r} with several optimizers "
                 f"({', '.join(sorted(optimizer))}) outside its supervised training loop; this wrapper "
                 "supports inference for it, not training."
+            )
+        if training_precision(self._config, self.device) == torch.float16 and "16-mixed" not in str(
+            self.trainer.precision
+        ):
+            raise ConfigError(
+                f"{self._owner}: LeRobot trains this config in float16 mixed precision (its dtype/use_amp on "
+                f"{self.device.type}), which needs loss scaling: pass Trainer(precision='16-mixed'), or set "
+                "the config's dtype to bfloat16/float32 (use_amp=False)"
             )
         self._grad_clip_norm = float(preset.grad_clip_norm)
         scheduler_preset = self._config.get_scheduler_preset()
@@ -502,7 +547,7 @@ class LeRobotPolicyModule(LightningModule, Generic[ConfigT]):
             source
         )  # as lerobot-train sets it: weights and processors load from here
         config.pretrained_revision = revision
-        module = cls._from_config(config, build=False)
+        module = cls._from_config(config, build=False, declared=True)
         module._build(strict=True)
         module.eval()  # as LeRobot's from_pretrained
         return module

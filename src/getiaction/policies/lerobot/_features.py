@@ -61,6 +61,17 @@ def normalise_features(fields: Mapping[str, Any]) -> dict[str, Any]:
     return fields
 
 
+def dataset_feature_specs(fields: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A dataset's feature specs (``meta.features``: with ``dtype`` and ``names``) given for both
+    directions, or None when the features were given any other way."""
+    inputs, outputs = fields.get("input_features"), fields.get("output_features")
+    if not (isinstance(inputs, Mapping) and inputs and (inputs is outputs or inputs == outputs)):
+        return None
+    if not all(isinstance(spec, Mapping) and "dtype" in spec for spec in inputs.values()):
+        return None
+    return dict(inputs)
+
+
 def _type_of(feature: Any) -> Any:
     if isinstance(feature, PolicyFeature):
         return feature.type
@@ -247,7 +258,14 @@ def check_batch(batch: Mapping[str, Any], config: PreTrainedConfig, *, owner: st
                 f"got {type(value).__name__}"
             )
         shape = tuple(feature.shape)
-        if tuple(value.shape[value.ndim - len(shape) :]) != shape or value.ndim > len(shape) + 2:
+        trailing = tuple(value.shape[value.ndim - len(shape) :]) if value.ndim >= len(shape) else None
+        if feature.type is FeatureType.VISUAL and trailing is not None:
+            # Policies resize frames themselves (fastwam declares its own image size): the channels and
+            # the channels-first layout must match, the height and width need not.
+            fits = trailing[0] == shape[0]
+        else:
+            fits = trailing == shape
+        if not fits or value.ndim > len(shape) + 2:
             raise BatchError(
                 f"{owner}: {key!r} has shape {tuple(value.shape)}; expected (batch, [time,] "
                 f"{', '.join(map(str, shape))}) for the declared feature shape {shape}"

@@ -10,9 +10,9 @@ from typing import Any
 from lerobot.configs.policies import PreTrainedConfig
 
 from getiaction.errors import ConfigError, ConfigTypeError, did_you_mean
+from getiaction.policies.lerobot._assembly import decode_parameters
 from getiaction.policies.lerobot._base import LeRobotPolicyModule, _declares_features
-from getiaction.policies.lerobot._config import decode_config
-from getiaction.policies.lerobot._features import Stats, normalise_features
+from getiaction.policies.lerobot._features import Stats
 
 _PACKAGE = "getiaction.policies.lerobot"
 
@@ -89,7 +89,7 @@ class LeRobotPolicy(LeRobotPolicyModule[PreTrainedConfig]):
                     f"LeRobotPolicy({policy_name!r}) got an unexpected keyword argument {name!r}: "
                     f"{wrapper.__name__} has no such parameter.{did_you_mean(name, known)}"
                 )
-        return decode_config(wrapper.config_class, normalise_features(fields), owner=cls.__name__)
+        return decode_parameters(wrapper.config_class, fields, owner=cls.__name__)
 
     @property
     def policy_name(self) -> str:
