@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
+import json
 import sys
 import time
 from collections.abc import Sequence
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codegen.ir import GeneratedFile
-from codegen.render import GENERATED_MARKER, OUTPUT_GLOBS, REGENERATE_COMMAND, REPO_ROOT
+from codegen.render import GENERATED_MARKER, OUTPUT_GLOBS, REGENERATE_COMMAND, REPO_ROOT, SNAPSHOT_FILE
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ def generated_on_disk(root: Path) -> list[str]:
     for pattern in OUTPUT_GLOBS:
         for path in sorted(root.glob(pattern)):
             with path.open(encoding="utf-8", errors="replace") as handle:
-                if handle.readline().startswith(GENERATED_MARKER):
+                if any(GENERATED_MARKER in handle.readline() for _ in range(2)):
                     found.append(path.relative_to(root).as_posix())
     return found
 
@@ -91,6 +93,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="write nothing; exit 1 with a diff when committed output differs from what would be generated",
     )
     parser.add_argument(
+        "--changelog",
+        nargs="?",
+        const="",
+        metavar="OLD_SNAPSHOT",
+        help="write nothing; print in Markdown how the installed LeRobot's API differs from a snapshot "
+        f"(default: the committed {SNAPSHOT_FILE})",
+    )
+    parser.add_argument(
         "--root",
         type=Path,
         default=REPO_ROOT,
@@ -101,14 +111,27 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     started = time.perf_counter()
     # Imported here so `--help` works without LeRobot installed.
+    from codegen.changelog import compare as compare_snapshots
+    from codegen.changelog import load_snapshot, markdown
     from codegen.introspect import GenerationError, build_generation_spec
     from codegen.render import RenderError, render_all
 
     try:
-        files = render_all(build_generation_spec())
+        spec = build_generation_spec()
+        files = render_all(spec)
     except (GenerationError, RenderError) as error:
         print(f"codegen: error: {error}", file=sys.stderr)
         return 2
+    rendered_snapshot = json.loads(next(f.content for f in files if f.path == SNAPSHOT_FILE))
+    if args.changelog is not None:
+        old_path = Path(args.changelog) if args.changelog else root / SNAPSHOT_FILE
+        try:
+            old_snapshot = load_snapshot(old_path)
+        except ValueError as error:
+            print(f"codegen: error: {error}", file=sys.stderr)
+            return 2
+        sys.stdout.write(markdown(compare_snapshots(old_snapshot, rendered_snapshot)))
+        return 0
     drift = compare(files, root)
     elapsed = time.perf_counter() - started
     names = ", ".join([f.path for f in (*drift.changed, *drift.missing)] + list(drift.stale))
@@ -117,6 +140,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if drift.in_sync:
             print(f"codegen: {len(files)} generated files in sync ({elapsed:.1f} s)")
             return 0
+        committed = root / SNAPSHOT_FILE
+        if committed.is_file() and any(f.path == SNAPSHOT_FILE for f in drift.changed):
+            # The API summary first: a LeRobot upgrade's text diff runs to thousands of lines.
+            with contextlib.suppress(ValueError):
+                sys.stdout.write(
+                    markdown(compare_snapshots(load_snapshot(committed), rendered_snapshot)) + "\n"
+                )
         sys.stdout.write(unified_diff(drift, root))
         print(
             f"codegen: out of sync: {len(drift.changed)} changed, {len(drift.missing)} missing, "

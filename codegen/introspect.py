@@ -11,15 +11,42 @@ import types
 import typing
 
 import draccus
-import yaml
 
 from codegen.docs import class_docs, field_doc
-from codegen.ir import FieldSpec, GenerationSpec, ImportRef, PolicySpec
-from codegen.typemap import render_type
-from codegen.values import UnrenderableValue, importable_ref, render_value
+from codegen.extras import policy_extra
+from codegen.ir import (
+    GenerationSpec,
+    ImportRef,
+    LiteralValue,
+    NamedType,
+    ParameterSpec,
+    PolicySpec,
+    UnionType,
+)
+from codegen.typemap import type_expr
+from codegen.values import UnrenderableValue, importable_ref, value_expr
 
-# Parameter names the wrappers add beside the upstream fields.
-WRAPPER_PARAMETERS = frozenset({"stats"})
+# Parameters every wrapper adds after the upstream fields: spelled here once, rendered like the fields.
+WRAPPER_PARAMETERS: tuple[ParameterSpec, ...] = (
+    ParameterSpec(
+        name="stats",
+        annotation=UnionType(
+            (
+                NamedType("Stats", ImportRef("getiaction.policies.lerobot._features", "Stats")),
+                NamedType("None"),
+            )
+        ),
+        default=LiteralValue("None"),
+        doc=(
+            "Dataset statistics for normalisation, as LeRobot's ``dataset_stats``: feature name -> "
+            "statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, the "
+            "statistics come from the dataset (``from_dataset``, or a LeRobotDataModule when fitting)."
+        ),
+        declared_in="wrapper",
+        default_json="null",
+        origin="wrapper",
+    ),
+)
 
 _PLUGIN_PREFIX = "lerobot_policy_"
 
@@ -76,38 +103,44 @@ def build_policy_spec(policy_type: str, config_cls: type) -> PolicySpec:
         raise GenerationError(f"{where}: cannot resolve annotations: {error}") from error
 
     fields = []
+    wrapper_names = {parameter.name for parameter in WRAPPER_PARAMETERS}
     for field in dataclasses.fields(config_cls):
         if not field.init:
             continue  # not a constructor argument upstream either
-        if field.name in WRAPPER_PARAMETERS:
+        if field.name in wrapper_names:
             raise GenerationError(f"{where}: field {field.name!r} collides with a wrapper parameter")
         doc, declared_in = field_doc(config_cls, field.name)
         annotation = hints[field.name]
         try:
             upstream_value = _default_value(field)
             value = respell_to_annotation(upstream_value, annotation)
-            default = None if value is dataclasses.MISSING else render_value(value)
-            default_yaml = None if value is dataclasses.MISSING else yaml_value(value)
+            default = None if value is dataclasses.MISSING else value_expr(value)
+            default_json = None if value is dataclasses.MISSING else plain_json(value)
         except UnrenderableValue as error:
             raise GenerationError(f"{where}: default of field {field.name!r}: {error}") from error
         fields.append(
-            FieldSpec(
+            ParameterSpec(
                 name=field.name,
-                annotation=render_type(annotation),
+                annotation=type_expr(annotation),
                 default=default,
                 doc=doc,
                 declared_in=declared_in,
-                default_yaml=default_yaml,
-                adjusted_from=None if value is upstream_value else repr(upstream_value),
+                default_json=default_json,
+                respelled_from=None if value is upstream_value else repr(upstream_value),
             )
         )
+    try:
+        extra = policy_extra(config_cls)
+    except ValueError as error:
+        raise GenerationError(f"{where}: {error}") from error
     return PolicySpec(
         policy_type=policy_type,
         class_name=config_cls.__name__.removesuffix("Config"),
         module_name=policy_type,
         config=ImportRef(config_ref.module, config_ref.name),
         description=class_docs(config_cls).description,
-        fields=tuple(fields),
+        parameters=(*fields, *WRAPPER_PARAMETERS),
+        extra=extra,
     )
 
 
@@ -141,17 +174,13 @@ def respell_to_annotation(value: object, annotation: object) -> object:
     return value
 
 
-def yaml_value(value: object) -> str:
-    """A default as it reads in YAML: what draccus (and so jsonargparse) parses back to the same value."""
+def plain_json(value: object) -> str:
+    """A default as plain JSON: what draccus (and so jsonargparse and YAML) parses back to the same value."""
     try:
         # draccus writes str-enums by name and tuples as lists, as its parser reads them back.
-        plain = json.loads(json.dumps(draccus.encode(_sets_sorted(value))))
+        return json.dumps(draccus.encode(_sets_sorted(value)), sort_keys=False)
     except (TypeError, ValueError) as error:
-        raise UnrenderableValue(f"no YAML form for {value!r}: {error}") from error
-    text: str = yaml.safe_dump(
-        plain, default_flow_style=True, width=10**9, sort_keys=False, allow_unicode=True
-    )
-    return text.removesuffix("\n").removesuffix("\n...").strip()
+        raise UnrenderableValue(f"no plain form for {value!r}: {error}") from error
 
 
 def _sets_sorted(value: object) -> object:

@@ -8,7 +8,7 @@ source text and the imports that source needs, so templates never assemble code 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Literal, TypeAlias
 
 
 @dataclass(frozen=True, order=True)
@@ -36,7 +36,7 @@ class NamedType:
     def imports(self) -> frozenset[ImportRef]:
         return frozenset() if self.requires is None else frozenset({self.requires})
 
-    def fallbacks(self) -> tuple[FallbackType, ...]:
+    def fallbacks(self) -> tuple[UnmappedType, ...]:
         return ()
 
 
@@ -58,7 +58,7 @@ class GenericType:
     def imports(self) -> frozenset[ImportRef]:
         return frozenset().union(*(arg.imports() for arg in self.args))
 
-    def fallbacks(self) -> tuple[FallbackType, ...]:
+    def fallbacks(self) -> tuple[UnmappedType, ...]:
         return tuple(fb for arg in self.args for fb in arg.fallbacks())
 
 
@@ -76,7 +76,7 @@ class LiteralType:
         own = frozenset({ImportRef("typing", "Literal")})
         return own.union(*(value.imports() for value in self.values))
 
-    def fallbacks(self) -> tuple[FallbackType, ...]:
+    def fallbacks(self) -> tuple[UnmappedType, ...]:
         return ()
 
 
@@ -93,12 +93,12 @@ class UnionType:
     def imports(self) -> frozenset[ImportRef]:
         return frozenset().union(*(member.imports() for member in self.members))
 
-    def fallbacks(self) -> tuple[FallbackType, ...]:
+    def fallbacks(self) -> tuple[UnmappedType, ...]:
         return tuple(fb for member in self.members for fb in member.fallbacks())
 
 
 @dataclass(frozen=True)
-class FallbackType:
+class UnmappedType:
     """An upstream type the mapping table cannot render exactly. It renders as ``Any``."""
 
     upstream: str
@@ -110,11 +110,11 @@ class FallbackType:
     def imports(self) -> frozenset[ImportRef]:
         return frozenset({ImportRef("typing", "Any")})
 
-    def fallbacks(self) -> tuple[FallbackType, ...]:
+    def fallbacks(self) -> tuple[UnmappedType, ...]:
         return (self,)
 
 
-TypeExpr: TypeAlias = NamedType | GenericType | LiteralType | UnionType | FallbackType
+TypeExpr: TypeAlias = NamedType | GenericType | LiteralType | UnionType | UnmappedType
 
 
 # --- Value expressions (parameter defaults) ---------------------------------------------------
@@ -191,17 +191,19 @@ ValueExpr: TypeAlias = LiteralValue | SequenceValue | DictValue | CallValue
 
 
 @dataclass(frozen=True)
-class FieldSpec:
-    """One upstream config field, rendered as one keyword-only parameter."""
+class ParameterSpec:
+    """One keyword-only parameter of a wrapper: an upstream config field, or a wrapper-only parameter."""
 
     name: str
     annotation: TypeExpr
-    default: ValueExpr | None  # None: the field has no default and the parameter is required
-    doc: str  # upstream text, one paragraph; empty when upstream documents nothing
-    declared_in: str  # the upstream class whose source holds the field's declaration
-    default_yaml: str | None = None  # the default as a YAML flow value (enums by name, tuples as lists)
-    # Set when the upstream default had to be respelled to satisfy its own annotation (see Adjustment).
-    adjusted_from: str | None = None
+    default: ValueExpr | None  # None: the parameter has no default and is required
+    doc: str  # one paragraph; empty when upstream documents nothing
+    declared_in: str  # the upstream class whose source holds the field's declaration, or "wrapper"
+    # The default as plain JSON (enums by value, tuples as lists): what YAML and snapshots write.
+    default_json: str | None = None
+    # Set when the upstream default had to be respelled to satisfy its own annotation (RespelledDefault).
+    respelled_from: str | None = None
+    origin: Literal["config", "wrapper"] = "config"
 
     def imports(self) -> frozenset[ImportRef]:
         own = self.annotation.imports()
@@ -209,7 +211,7 @@ class FieldSpec:
 
 
 @dataclass(frozen=True)
-class Fallback:
+class TypeFallback:
     """A recorded use of ``Any`` for an upstream type the table cannot render."""
 
     policy_type: str
@@ -218,7 +220,7 @@ class Fallback:
 
 
 @dataclass(frozen=True)
-class Adjustment:
+class RespelledDefault:
     """A recorded default respelled to match its annotation, e.g. ``False`` -> ``0`` for an ``int``.
 
     Python's typing accepts a bool where an int is declared, but strict parsers (jsonargparse, so the
@@ -233,29 +235,35 @@ class Adjustment:
 
 @dataclass(frozen=True)
 class PolicySpec:
-    """Everything one generated wrapper module and its YAML config need."""
+    """Everything one generated wrapper module, its YAML config and its reference page need."""
 
     policy_type: str  # registry key, e.g. "act"
     class_name: str  # wrapper class, e.g. "ACT"
     module_name: str  # generated module, e.g. "act"
     config: ImportRef  # upstream config class
     description: tuple[str, ...]  # upstream class docstring without its Args section, line by line
-    fields: tuple[FieldSpec, ...]
+    parameters: tuple[ParameterSpec, ...]  # config fields in upstream order, then wrapper-only ones
+    extra: str | None = None  # the getiaction extra whose dependencies the policy needs; None: none
 
     @property
-    def fallbacks(self) -> tuple[Fallback, ...]:
+    def fields(self) -> tuple[ParameterSpec, ...]:
+        """The upstream config fields alone."""
+        return tuple(parameter for parameter in self.parameters if parameter.origin == "config")
+
+    @property
+    def fallbacks(self) -> tuple[TypeFallback, ...]:
         return tuple(
-            Fallback(self.policy_type, field.name, fallback.upstream)
+            TypeFallback(self.policy_type, field.name, fallback.upstream)
             for field in self.fields
             for fallback in field.annotation.fallbacks()
         )
 
     @property
-    def adjustments(self) -> tuple[Adjustment, ...]:
+    def respelled_defaults(self) -> tuple[RespelledDefault, ...]:
         return tuple(
-            Adjustment(self.policy_type, field.name, field.adjusted_from, field.default.source)
+            RespelledDefault(self.policy_type, field.name, field.respelled_from, field.default.source)
             for field in self.fields
-            if field.adjusted_from is not None and field.default is not None
+            if field.respelled_from is not None and field.default is not None
         )
 
 
@@ -267,12 +275,12 @@ class GenerationSpec:
     policies: tuple[PolicySpec, ...]
 
     @property
-    def fallbacks(self) -> tuple[Fallback, ...]:
+    def fallbacks(self) -> tuple[TypeFallback, ...]:
         return tuple(fallback for policy in self.policies for fallback in policy.fallbacks)
 
     @property
-    def adjustments(self) -> tuple[Adjustment, ...]:
-        return tuple(adjustment for policy in self.policies for adjustment in policy.adjustments)
+    def respelled_defaults(self) -> tuple[RespelledDefault, ...]:
+        return tuple(respelled for policy in self.policies for respelled in policy.respelled_defaults)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The type mapping table: resolved upstream annotations -> ``TypeExpr``.
 
 Every kind of annotation the generator renders is listed here. Anything else becomes a
-``FallbackType`` (rendered ``Any``, with a comment naming the upstream type) and is recorded in
+``UnmappedType`` (rendered ``Any``, with a comment naming the upstream type) and is recorded in
 the committed fallback list, so a LeRobot release that brings a new kind of type shows up in
 review instead of being rendered approximately.
 """
@@ -16,8 +16,8 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from codegen.ir import FallbackType, GenericType, ImportRef, LiteralType, NamedType, TypeExpr, UnionType
-from codegen.values import UnrenderableValue, importable_ref, render_value
+from codegen.ir import GenericType, ImportRef, LiteralType, NamedType, TypeExpr, UnionType, UnmappedType
+from codegen.values import UnrenderableValue, importable_ref, value_expr
 
 # Types written as a plain builtin name.
 SCALARS: Final[Mapping[object, str]] = {
@@ -58,7 +58,7 @@ CLASS_RULES: Final[tuple[tuple[str, Callable[[type], bool]], ...]] = (
 )
 
 
-def render_type(annotation: object) -> TypeExpr:
+def type_expr(annotation: object) -> TypeExpr:
     """Map one resolved annotation (from ``typing.get_type_hints``) to a ``TypeExpr``."""
     if _hashable(annotation) and annotation in SCALARS:
         name = SCALARS[annotation]
@@ -69,15 +69,15 @@ def render_type(annotation: object) -> TypeExpr:
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin is typing.Union or origin is types.UnionType:
-        return UnionType(tuple(render_type(arg) for arg in args))
+        return UnionType(tuple(type_expr(arg) for arg in args))
     if origin is typing.Literal:
         return _literal(annotation, args)
     if origin in CONTAINERS and args:
         if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
-            return GenericType("tuple", (render_type(args[0]),), variadic=True)
+            return GenericType("tuple", (type_expr(args[0]),), variadic=True)
         if origin is tuple and args == ((),):  # tuple[()]
-            return FallbackType(_upstream_name(annotation))
-        return GenericType(CONTAINERS[origin], tuple(render_type(arg) for arg in args))
+            return UnmappedType(_upstream_name(annotation))
+        return GenericType(CONTAINERS[origin], tuple(type_expr(arg) for arg in args))
     if isinstance(annotation, type) and origin is None:
         for _rule, matches in CLASS_RULES:
             if matches(annotation):
@@ -85,14 +85,14 @@ def render_type(annotation: object) -> TypeExpr:
                 if ref is not None:
                     return NamedType(ref.name, ref)
                 break
-    return FallbackType(_upstream_name(annotation))
+    return UnmappedType(_upstream_name(annotation))
 
 
 def _literal(annotation: object, args: tuple[object, ...]) -> TypeExpr:
     try:
-        values = tuple(render_value(arg) for arg in args)
+        values = tuple(value_expr(arg) for arg in args)
     except UnrenderableValue:
-        return FallbackType(_upstream_name(annotation))
+        return UnmappedType(_upstream_name(annotation))
     return LiteralType(values)
 
 

@@ -22,7 +22,7 @@ class UnrenderableValue(Exception):
 _PATH = ImportRef("pathlib", "Path")
 
 
-def render_value(value: object) -> ValueExpr:
+def value_expr(value: object) -> ValueExpr:
     """Exact source for ``value``; raises ``UnrenderableValue`` otherwise."""
     if value is None or (isinstance(value, bool | int | str) and not isinstance(value, enum.Enum)):
         return LiteralValue(repr(value))
@@ -32,15 +32,15 @@ def render_value(value: object) -> ValueExpr:
         ref = _class_ref(type(value))
         return LiteralValue(f"{ref.name}.{value.name}", requires=ref)
     if isinstance(value, list):
-        return SequenceValue("list", tuple(render_value(item) for item in value))
+        return SequenceValue("list", tuple(value_expr(item) for item in value))
     if isinstance(value, tuple) and type(value) is tuple:
-        return SequenceValue("tuple", tuple(render_value(item) for item in value))
+        return SequenceValue("tuple", tuple(value_expr(item) for item in value))
     if isinstance(value, set):
         # Sets have no stable iteration order; sort by source text so output is deterministic.
-        items = sorted((render_value(item) for item in value), key=lambda item: item.source)
+        items = sorted((value_expr(item) for item in value), key=lambda item: item.source)
         return SequenceValue("set", tuple(items))
     if isinstance(value, dict) and type(value) is dict:
-        return DictValue(tuple((render_value(key), render_value(item)) for key, item in value.items()))
+        return DictValue(tuple((value_expr(key), value_expr(item)) for key, item in value.items()))
     if type(value) in (pathlib.PosixPath, pathlib.WindowsPath, pathlib.Path):
         return CallValue(_PATH, args=(LiteralValue(repr(str(value))),))
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -65,7 +65,7 @@ def _dataclass_instance(value: object) -> ValueExpr:
     except Exception:  # a dataclass without defaults for every field: write every field
         baseline = None
     kwargs = tuple(
-        (f.name, render_value(getattr(value, f.name)))
+        (f.name, value_expr(getattr(value, f.name)))
         for f in init_fields
         if baseline is None or getattr(value, f.name) != getattr(baseline, f.name)
     )

@@ -15,12 +15,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/tiny.py
 
-import lightning  # noqa: E402
-import torch  # noqa: E402
-from tiny import REPO_ID, TINY_CONFIGS  # noqa: E402
+import lightning
+import torch
+from tiny import REPO_ID, TINY_CONFIGS
 
-from getiaction.data.lerobot import LeRobotDataModule  # noqa: E402
-from getiaction.policies.lerobot import ACT  # noqa: E402
+from getiaction.data.lerobot import LeRobotDataModule
+from getiaction.policies.lerobot import ACT
 
 BATCH_SIZE = 4
 

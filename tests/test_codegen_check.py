@@ -83,10 +83,10 @@ def test_missing_and_stale_files_are_named(checkout: Path, rendered: list[Genera
 
 
 def test_changed_fallback_list_fails_the_check(checkout: Path, rendered: list[GeneratedFile]) -> None:
-    fallbacks = checkout / "codegen/type_fallbacks.txt"
+    fallbacks = checkout / "codegen/deviations.txt"
     fallbacks.write_text(fallbacks.read_text() + "act.dim_model: SomethingNew\n")
     drift = cli.compare(rendered, checkout)
-    assert [file.path for file in drift.changed] == ["codegen/type_fallbacks.txt"]
+    assert [file.path for file in drift.changed] == ["codegen/deviations.txt"]
 
 
 def test_generator_errors_exit_non_zero(

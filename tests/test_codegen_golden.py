@@ -58,7 +58,7 @@ def test_generated_module_is_valid_and_mirrors_the_fixture() -> None:
     assert parameters["single"].default == (1,)
     assert parameters["path"].default == Path("/tmp/sample")
     assert parameters["ratio"].default == float("inf")
-    assert parameters["tags"].default == {"a", "b"}
+    assert parameters["labels"].default == {"a", "b"}
     assert list(parameters)[-1] == "stats"
     assert parameters["flag_as_int"].default == 0 and type(parameters["flag_as_int"].default) is int
 
@@ -96,7 +96,7 @@ def test_docstring_keeps_upstream_text_exactly() -> None:
 
 
 def test_fallbacks_are_listed_and_commented() -> None:
-    fallbacks = (GOLDEN / "type_fallbacks.txt").read_text(encoding="utf-8")
+    fallbacks = (GOLDEN / "deviations.txt").read_text(encoding="utf-8")
     assert "sample.callback: collections.abc.Callable[[int], int]" in fallbacks
     module = (GOLDEN / "sample.py").read_text(encoding="utf-8")
     assert "callback: Any | None = None,  # upstream type: collections.abc.Callable[[int], int]" in module

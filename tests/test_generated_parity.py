@@ -18,7 +18,7 @@ import getiaction.policies.lerobot as wrappers
 from codegen.introspect import discover_policies
 
 REGISTRY = discover_policies()
-FALLBACKS_FILE = Path(__file__).parent.parent / "codegen" / "type_fallbacks.txt"
+FALLBACKS_FILE = Path(__file__).parent.parent / "codegen" / "deviations.txt"
 # Default configs that reach the hub on construction (EO1Config downloads its VLM's config).
 NEEDS_HUB_TO_CONSTRUCT = {"eo1"}
 

@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Optional, Union
 
+from lerobot.configs.policies import PreTrainedConfig
+from lerobot.optim.optimizers import AdamWConfig
+
 
 class Mode(str, enum.Enum):  # noqa: UP042 - the str-enum pattern LeRobot uses
     FAST = "FAST"
@@ -25,8 +28,8 @@ class Inner:
 
 
 @dataclass
-class BaseSampleConfig:
-    """Base of the sample config.
+class BaseSampleConfig(PreTrainedConfig):  # type: ignore[no-untyped-call]  # draccus registry hook
+    """Base of the sample config, on LeRobot's own base (its fields come first, as in every policy).
 
     Args:
         seed: A "quoted" word, a backslash \\ and a tab escape \\t stay as written.
@@ -38,7 +41,7 @@ class BaseSampleConfig:
 
 
 @dataclass
-class SampleConfig(BaseSampleConfig):
+class SampleConfig(BaseSampleConfig):  # type: ignore[no-untyped-call]  # draccus registry hook
     """Configuration of a sample policy whose docs say \"\"\"three quotes\"\"\".
 
     Notes on the inputs:
@@ -72,13 +75,35 @@ class SampleConfig(BaseSampleConfig):
     callback: Callable[[int], int] | None = None
     ratio: float = float("inf")
     small: float = 1e-05
-    tags: set[str] = field(default_factory=lambda: {"b", "a"})
+    labels: set[str] = field(default_factory=lambda: {"b", "a"})
     required: int = field(kw_only=True)
     # Upstream's own mismatch: a bool default for an int field is respelled 0 and recorded.
     flag_as_int: int = False
 
     def method(self) -> int:
         return self.steps
+
+    # What PreTrainedConfig leaves abstract; a policy would build its optimizer and batches from these.
+    @property
+    def observation_delta_indices(self) -> None:
+        return None
+
+    @property
+    def action_delta_indices(self) -> None:
+        return None
+
+    @property
+    def reward_delta_indices(self) -> None:
+        return None
+
+    def get_optimizer_preset(self) -> AdamWConfig:
+        return AdamWConfig()
+
+    def get_scheduler_preset(self) -> None:
+        return None
+
+    def validate_features(self) -> None:
+        pass
 
     # Declared after a method: still a field,
     late: bool = True  # and the comment beside it joins the one above.

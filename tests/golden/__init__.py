@@ -4,13 +4,13 @@
 
 One class per policy registered by lerobot==0.0.0, plus ``LeRobotPolicy`` to pick a
 policy by name at run time. Importing this package imports neither LeRobot nor Lightning: each class is
-loaded on first use.
+loaded on first use, after checking that the installed LeRobot is the release the classes mirror.
 """
 
 from typing import TYPE_CHECKING
 
 from getiaction._lazy import lazy_exports
-from getiaction.policies.lerobot._availability import is_available
+from getiaction.policies.lerobot._availability import is_available, wrapper_import_guard
 
 if TYPE_CHECKING:
     from getiaction.policies.lerobot._base import LeRobotPolicyModule
@@ -24,15 +24,25 @@ else:
             "LeRobotPolicy": "getiaction.policies.lerobot._universal",
             "Sample": "getiaction.policies.lerobot.sample",
         },
+        guard=wrapper_import_guard,
     )
+
+# The LeRobot release these wrappers mirror, field for field.
+LEROBOT_VERSION = "0.0.0"
 
 # Registry key -> wrapper class name, for runtime selection by name.
 POLICY_CLASSES: dict[str, str] = {
     "sample": "Sample",
 }
 
+# Registry key -> the getiaction extra its optional dependencies install with (same name as LeRobot's),
+# for the policies that need one.
+POLICY_EXTRAS: dict[str, str] = {}
+
 __all__ = [
+    "LEROBOT_VERSION",
     "POLICY_CLASSES",
+    "POLICY_EXTRAS",
     "LeRobotPolicy",
     "LeRobotPolicyModule",
     "Sample",

@@ -6,8 +6,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from codegen_fixtures.sample_config import Inner, Mode, SampleConfig
+from lerobot.configs.types import PolicyFeature
 
-from getiaction.policies.lerobot._base import LeRobotPolicyModule, Stats
+from getiaction.policies.lerobot._base import LeRobotPolicyModule
+from getiaction.policies.lerobot._features import Stats
 
 __all__ = ["Sample"]
 
@@ -21,8 +23,29 @@ class Sample(LeRobotPolicyModule[SampleConfig]):
         - a bullet that stays as written.
 
     Args:
-        seed: A "quoted" word, a backslash \\ and a tab escape \\t stay as written.
+        n_obs_steps: Number of environment steps worth of observations to pass to the policy (takes the
+            current step and additional steps going back).
+        input_features: A dictionary defining the PolicyFeature of the input data for the policy. The key
+            represents the input data name, and the value is PolicyFeature, which consists of FeatureType and
+            shape attributes.
+        output_features: A dictionary defining the PolicyFeature of the output data for the policy. The
+            key represents the output data name, and the value is PolicyFeature, which consists of FeatureType
+            and shape attributes.
         device: Device from the base class; the subclass re-declares the field without a comment.
+        use_amp: `use_amp` determines whether to use Automatic Mixed Precision (AMP) for training and
+            evaluation. With AMP, automatic gradient scaling is used.
+        use_peft: Whether the policy employed PEFT for training.
+        push_to_hub: Not documented upstream (``PreTrainedConfig.push_to_hub``).
+        repo_id: Not documented upstream (``PreTrainedConfig.repo_id``).
+        private: Upload on private repository on the Hugging Face hub.
+        tags: Add tags to your policy on the hub.
+        license: Add tags to your policy on the hub.
+        pretrained_path: Either the repo ID of a model hosted on the Hub or a path to a directory
+            containing weights saved using `Policy.save_pretrained`. If not provided, the policy is
+            initialized from scratch.
+        pretrained_revision: Optional Hub revision (commit hash, branch, or tag) to pin the pretrained
+            model version.
+        seed: A "quoted" word, a backslash \\ and a tab escape \\t stay as written.
         steps: How many "steps" to take, read from C:\\path\\to\\file.
         optional_old: Not documented upstream (``SampleConfig.optional_old``).
         union_old: Not documented upstream (``SampleConfig.union_old``).
@@ -42,14 +65,14 @@ class Sample(LeRobotPolicyModule[SampleConfig]):
         callback: A callable cannot be written exactly by the type table: it falls back to Any.
         ratio: Not documented upstream (``SampleConfig.ratio``).
         small: Not documented upstream (``SampleConfig.small``).
-        tags: Not documented upstream (``SampleConfig.tags``).
+        labels: Not documented upstream (``SampleConfig.labels``).
         required: Not documented upstream (``SampleConfig.required``).
         flag_as_int: Upstream's own mismatch: a bool default for an int field is respelled 0 and recorded.
         late: Declared after a method: still a field, and the comment beside it joins the one above.
         undocumented: Not documented upstream (``SampleConfig.undocumented``).
         stats: Dataset statistics for normalisation, as LeRobot's ``dataset_stats``: feature name ->
-            statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, and without a
-            datamodule to take them from, normalisation passes data through unchanged.
+            statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, the statistics
+            come from the dataset (``from_dataset``, or a LeRobotDataModule when fitting).
     """
 
     config_class = SampleConfig
@@ -57,8 +80,20 @@ class Sample(LeRobotPolicyModule[SampleConfig]):
     def __init__(
         self,
         *,
-        seed: int = 0,
+        n_obs_steps: int = 1,
+        input_features: dict[str, PolicyFeature] | None = {},
+        output_features: dict[str, PolicyFeature] | None = {},
         device: str | None = "cpu",
+        use_amp: bool = False,
+        use_peft: bool = False,
+        push_to_hub: bool = True,
+        repo_id: str | None = None,
+        private: bool | None = None,
+        tags: list[str] | None = None,
+        license: str | None = None,
+        pretrained_path: Path | None = None,
+        pretrained_revision: str | None = None,
+        seed: int = 0,
         steps: int = 10,
         optional_old: int | None = None,
         union_old: int | str = 3,
@@ -78,7 +113,7 @@ class Sample(LeRobotPolicyModule[SampleConfig]):
         callback: Any | None = None,  # upstream type: collections.abc.Callable[[int], int]
         ratio: float = float("inf"),
         small: float = 1e-05,
-        tags: set[str] = {"a", "b"},
+        labels: set[str] = {"a", "b"},
         required: int,
         flag_as_int: int = 0,  # upstream default: False
         late: bool = True,
@@ -86,8 +121,20 @@ class Sample(LeRobotPolicyModule[SampleConfig]):
         stats: Stats | None = None,
     ) -> None:
         super().__init__(
-            seed=seed,
+            n_obs_steps=n_obs_steps,
+            input_features=input_features,
+            output_features=output_features,
             device=device,
+            use_amp=use_amp,
+            use_peft=use_peft,
+            push_to_hub=push_to_hub,
+            repo_id=repo_id,
+            private=private,
+            tags=tags,
+            license=license,
+            pretrained_path=pretrained_path,
+            pretrained_revision=pretrained_revision,
+            seed=seed,
             steps=steps,
             optional_old=optional_old,
             union_old=union_old,
@@ -107,7 +154,7 @@ class Sample(LeRobotPolicyModule[SampleConfig]):
             callback=callback,
             ratio=ratio,
             small=small,
-            tags=tags,
+            labels=labels,
             required=required,
             flag_as_int=flag_as_int,
             late=late,

@@ -39,6 +39,7 @@ VLA_POLICIES = sorted(POLICIES)
 # FlexAttention has no backward on CPU: its training is checked on CUDA, with these overrides.
 CUDA_ONLY_TRAINING = {"lingbot_va": {"attn_mode": "flex", "device": "cuda"}}
 
+
 def observations(case: VLACase) -> list[dict[str, Any]]:
     """Raw single-step observations, as a dataset (or an environment) gives them."""
     dataset = LeRobotDataset(REPO_ID, root=case.dataset_root)

@@ -4,13 +4,13 @@
 
 One class per policy registered by lerobot==0.6.1, plus ``LeRobotPolicy`` to pick a
 policy by name at run time. Importing this package imports neither LeRobot nor Lightning: each class is
-loaded on first use.
+loaded on first use, after checking that the installed LeRobot is the release the classes mirror.
 """
 
 from typing import TYPE_CHECKING
 
 from getiaction._lazy import lazy_exports
-from getiaction.policies.lerobot._availability import is_available
+from getiaction.policies.lerobot._availability import is_available, wrapper_import_guard
 
 if TYPE_CHECKING:
     from getiaction.policies.lerobot._base import LeRobotPolicyModule
@@ -60,7 +60,11 @@ else:
             "WallX": "getiaction.policies.lerobot.wall_x",
             "XVLA": "getiaction.policies.lerobot.xvla",
         },
+        guard=wrapper_import_guard,
     )
+
+# The LeRobot release these wrappers mirror, field for field.
+LEROBOT_VERSION = "0.6.1"
 
 # Registry key -> wrapper class name, for runtime selection by name.
 POLICY_CLASSES: dict[str, str] = {
@@ -85,12 +89,33 @@ POLICY_CLASSES: dict[str, str] = {
     "xvla": "XVLA",
 }
 
+# Registry key -> the getiaction extra its optional dependencies install with (same name as LeRobot's),
+# for the policies that need one.
+POLICY_EXTRAS: dict[str, str] = {
+    "eo1": "eo1",
+    "evo1": "evo1",
+    "fastwam": "fastwam",
+    "groot": "groot",
+    "lingbot_va": "lingbot-va",
+    "molmoact2": "molmoact2",
+    "multi_task_dit": "multi-task-dit",
+    "pi0": "pi",
+    "pi05": "pi",
+    "pi0_fast": "pi",
+    "smolvla": "smolvla",
+    "vla_jepa": "vla-jepa",
+    "wall_x": "wallx",
+    "xvla": "xvla",
+}
+
 __all__ = [
     "ACT",
     "EO1",
+    "LEROBOT_VERSION",
     "PI0",
     "PI05",
     "POLICY_CLASSES",
+    "POLICY_EXTRAS",
     "TDMPC",
     "VLAJEPA",
     "XVLA",

@@ -37,6 +37,7 @@ from getiaction.policies.lerobot._assembly import (
     outputs_to_fp32,
     training_precision,
 )
+from getiaction.policies.lerobot._availability import missing_extra_hint
 from getiaction.policies.lerobot._config import decode_config, plain_fields
 from getiaction.policies.lerobot._features import (
     Stats,
@@ -66,7 +67,7 @@ if TYPE_CHECKING:
 
     from getiaction.policies.lerobot._assembly import Postprocessor, Preprocessor
 
-__all__ = ["LeRobotPolicyModule", "Stats"]
+__all__ = ["LeRobotPolicyModule"]
 
 ConfigT = TypeVar("ConfigT", bound=PreTrainedConfig)
 
@@ -93,7 +94,9 @@ class LeRobotPolicyModule(LightningModule, Generic[ConfigT]):
     @classmethod
     def _config_from_parameters(cls, parameters: Mapping[str, Any]) -> PreTrainedConfig:
         """The validated upstream config for the class's own keyword parameters."""
-        return decode_parameters(cls.config_class, parameters, owner=cls.__name__)
+        policy_type = PreTrainedConfig.get_choice_name(cls.config_class)
+        with missing_extra_hint(policy_type, cls.__name__):
+            return decode_parameters(cls.config_class, parameters, owner=cls.__name__)
 
     @classmethod
     def _from_config(
@@ -227,8 +230,9 @@ class LeRobotPolicyModule(LightningModule, Generic[ConfigT]):
                 self._stats = tensor_stats(meta.stats, owner=self._owner)
         check_declared_features(self._config, owner=self._owner)
         check_stats(self._config, self._stats, owner=self._owner, complete=False)
-        self.lerobot_policy = build_policy(self._config, stats=self._stats, meta=meta, strict=strict)
-        self._build_processors()
+        with missing_extra_hint(self.policy_type, self._owner):
+            self.lerobot_policy = build_policy(self._config, stats=self._stats, meta=meta, strict=strict)
+            self._build_processors()
         self._record_hyperparameters()
 
     def _build_processors(self) -> None:

@@ -106,6 +106,8 @@ def decode_config(
     except draccus.utils.ParsingError as error:
         cause = error.__cause__
         prefix = f"{owner}: {config_class.__name__} rejected the configuration"
+        if isinstance(cause, ImportError):
+            raise cause from None  # a missing optional dependency (eo1's config loads transformers): named upstream
         if isinstance(cause, NotImplementedError):
             raise NotImplementedError(f"{prefix}: {cause}") from cause
         if isinstance(cause, TypeError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import inspect
 from collections.abc import Mapping
@@ -11,6 +12,7 @@ from lerobot.configs.policies import PreTrainedConfig
 
 from getiaction.errors import ConfigError, ConfigTypeError, did_you_mean
 from getiaction.policies.lerobot._assembly import decode_parameters
+from getiaction.policies.lerobot._availability import missing_extra_hint
 from getiaction.policies.lerobot._base import LeRobotPolicyModule, _declares_features
 from getiaction.policies.lerobot._features import Stats
 
@@ -82,14 +84,15 @@ class LeRobotPolicy(LeRobotPolicyModule[PreTrainedConfig]):
             raise ConfigTypeError(f"LeRobotPolicy needs a policy_name (a string), got {policy_name!r}")
         fields = {**(fields.pop("policy_config", None) or {}), **fields}
         wrapper = wrapper_class(policy_name)
-        known = [name for name in wrapper_parameters(wrapper) if name != "stats"]
+        known = [field.name for field in dataclasses.fields(wrapper.config_class) if field.init]
         for name in fields:
             if name not in known:
                 raise ConfigTypeError(
                     f"LeRobotPolicy({policy_name!r}) got an unexpected keyword argument {name!r}: "
                     f"{wrapper.__name__} has no such parameter.{did_you_mean(name, known)}"
                 )
-        return decode_parameters(wrapper.config_class, fields, owner=cls.__name__)
+        with missing_extra_hint(policy_name, cls.__name__):
+            return decode_parameters(wrapper.config_class, fields, owner=cls.__name__)
 
     @property
     def policy_name(self) -> str:

@@ -7,7 +7,8 @@ from pathlib import Path
 from lerobot.configs.types import NormalizationMode, PolicyFeature
 from lerobot.policies.act.configuration_act import ACTConfig
 
-from getiaction.policies.lerobot._base import LeRobotPolicyModule, Stats
+from getiaction.policies.lerobot._base import LeRobotPolicyModule
+from getiaction.policies.lerobot._features import Stats
 
 __all__ = ["ACT"]
 
@@ -91,8 +92,8 @@ class ACT(LeRobotPolicyModule[ACTConfig]):
         optimizer_weight_decay: Not documented upstream (``ACTConfig.optimizer_weight_decay``).
         optimizer_lr_backbone: Not documented upstream (``ACTConfig.optimizer_lr_backbone``).
         stats: Dataset statistics for normalisation, as LeRobot's ``dataset_stats``: feature name ->
-            statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, and without a
-            datamodule to take them from, normalisation passes data through unchanged.
+            statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, the statistics
+            come from the dataset (``from_dataset``, or a LeRobotDataModule when fitting).
     """
 
     config_class = ACTConfig

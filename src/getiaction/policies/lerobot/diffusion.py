@@ -8,7 +8,8 @@ from typing import Any
 from lerobot.configs.types import NormalizationMode, PolicyFeature
 from lerobot.policies.diffusion.configuration_diffusion import DiffusionConfig
 
-from getiaction.policies.lerobot._base import LeRobotPolicyModule, Stats
+from getiaction.policies.lerobot._base import LeRobotPolicyModule
+from getiaction.policies.lerobot._features import Stats
 
 __all__ = ["Diffusion"]
 
@@ -120,8 +121,8 @@ class Diffusion(LeRobotPolicyModule[DiffusionConfig]):
         scheduler_name: Not documented upstream (``DiffusionConfig.scheduler_name``).
         scheduler_warmup_steps: Not documented upstream (``DiffusionConfig.scheduler_warmup_steps``).
         stats: Dataset statistics for normalisation, as LeRobot's ``dataset_stats``: feature name ->
-            statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, and without a
-            datamodule to take them from, normalisation passes data through unchanged.
+            statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, the statistics
+            come from the dataset (``from_dataset``, or a LeRobotDataModule when fitting).
     """
 
     config_class = DiffusionConfig

@@ -8,7 +8,8 @@ from typing import Any
 from lerobot.configs.types import NormalizationMode, PolicyFeature
 from lerobot.policies.eo1.configuration_eo1 import EO1Config
 
-from getiaction.policies.lerobot._base import LeRobotPolicyModule, Stats
+from getiaction.policies.lerobot._base import LeRobotPolicyModule
+from getiaction.policies.lerobot._features import Stats
 
 __all__ = ["EO1"]
 
@@ -83,8 +84,8 @@ class EO1(LeRobotPolicyModule[EO1Config]):
         scheduler_decay_steps: Not documented upstream (``EO1Config.scheduler_decay_steps``).
         scheduler_decay_lr: Not documented upstream (``EO1Config.scheduler_decay_lr``).
         stats: Dataset statistics for normalisation, as LeRobot's ``dataset_stats``: feature name ->
-            statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, and without a
-            datamodule to take them from, normalisation passes data through unchanged.
+            statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, the statistics
+            come from the dataset (``from_dataset``, or a LeRobotDataModule when fitting).
     """
 
     config_class = EO1Config

@@ -8,7 +8,8 @@ from lerobot.configs.types import NormalizationMode, PolicyFeature
 from lerobot.policies.evo1.configuration_evo1 import Evo1Config
 from lerobot.policies.rtc.configuration_rtc import RTCConfig
 
-from getiaction.policies.lerobot._base import LeRobotPolicyModule, Stats
+from getiaction.policies.lerobot._base import LeRobotPolicyModule
+from getiaction.policies.lerobot._features import Stats
 
 __all__ = ["Evo1"]
 
@@ -97,8 +98,8 @@ class Evo1(LeRobotPolicyModule[Evo1Config]):
         optimizer_grad_clip_norm: Not documented upstream (``Evo1Config.optimizer_grad_clip_norm``).
         scheduler_warmup_steps: Not documented upstream (``Evo1Config.scheduler_warmup_steps``).
         stats: Dataset statistics for normalisation, as LeRobot's ``dataset_stats``: feature name ->
-            statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, and without a
-            datamodule to take them from, normalisation passes data through unchanged.
+            statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, the statistics
+            come from the dataset (``from_dataset``, or a LeRobotDataModule when fitting).
     """
 
     config_class = Evo1Config

@@ -8,7 +8,8 @@ from typing import Any
 from lerobot.configs.types import NormalizationMode, PolicyFeature
 from lerobot.policies.fastwam.configuration_fastwam import FastWAMConfig
 
-from getiaction.policies.lerobot._base import LeRobotPolicyModule, Stats
+from getiaction.policies.lerobot._base import LeRobotPolicyModule
+from getiaction.policies.lerobot._features import Stats
 
 __all__ = ["FastWAM"]
 
@@ -87,8 +88,8 @@ class FastWAM(LeRobotPolicyModule[FastWAMConfig]):
         optimizer_lr: Not documented upstream (``FastWAMConfig.optimizer_lr``).
         optimizer_weight_decay: Not documented upstream (``FastWAMConfig.optimizer_weight_decay``).
         stats: Dataset statistics for normalisation, as LeRobot's ``dataset_stats``: feature name ->
-            statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, and without a
-            datamodule to take them from, normalisation passes data through unchanged.
+            statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, the statistics
+            come from the dataset (``from_dataset``, or a LeRobotDataModule when fitting).
     """
 
     config_class = FastWAMConfig

@@ -14,7 +14,8 @@ from lerobot.policies.gaussian_actor.configuration_gaussian_actor import (
     PolicyConfig,
 )
 
-from getiaction.policies.lerobot._base import LeRobotPolicyModule, Stats
+from getiaction.policies.lerobot._base import LeRobotPolicyModule
+from getiaction.policies.lerobot._features import Stats
 
 __all__ = ["GaussianActor"]
 
@@ -82,8 +83,8 @@ class GaussianActor(LeRobotPolicyModule[GaussianActorConfig]):
         policy_kwargs: Configuration for the policy parameters (Gaussian head)
         discrete_critic_network_kwargs: Configuration for the discrete critic network
         stats: Dataset statistics for normalisation, as LeRobot's ``dataset_stats``: feature name ->
-            statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, and without a
-            datamodule to take them from, normalisation passes data through unchanged.
+            statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, the statistics
+            come from the dataset (``from_dataset``, or a LeRobotDataModule when fitting).
     """
 
     config_class = GaussianActorConfig

@@ -7,7 +7,8 @@ from pathlib import Path
 from lerobot.configs.types import NormalizationMode, PolicyFeature
 from lerobot.policies.groot.configuration_groot import GrootConfig
 
-from getiaction.policies.lerobot._base import LeRobotPolicyModule, Stats
+from getiaction.policies.lerobot._base import LeRobotPolicyModule
+from getiaction.policies.lerobot._features import Stats
 
 __all__ = ["Groot"]
 
@@ -117,8 +118,8 @@ class Groot(LeRobotPolicyModule[GrootConfig]):
         report_to: Not documented upstream (``GrootConfig.report_to``).
         resume: Not documented upstream (``GrootConfig.resume``).
         stats: Dataset statistics for normalisation, as LeRobot's ``dataset_stats``: feature name ->
-            statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, and without a
-            datamodule to take them from, normalisation passes data through unchanged.
+            statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, the statistics
+            come from the dataset (``from_dataset``, or a LeRobotDataModule when fitting).
     """
 
     config_class = GrootConfig

@@ -7,7 +7,8 @@ from pathlib import Path
 from lerobot.configs.types import NormalizationMode, PolicyFeature
 from lerobot.policies.lingbot_va.configuration_lingbot_va import LingBotVAConfig
 
-from getiaction.policies.lerobot._base import LeRobotPolicyModule, Stats
+from getiaction.policies.lerobot._base import LeRobotPolicyModule
+from getiaction.policies.lerobot._features import Stats
 
 __all__ = ["LingBotVA"]
 
@@ -94,8 +95,8 @@ class LingBotVA(LeRobotPolicyModule[LingBotVAConfig]):
         optimizer_grad_clip_norm: Not documented upstream (``LingBotVAConfig.optimizer_grad_clip_norm``).
         scheduler_warmup_steps: Not documented upstream (``LingBotVAConfig.scheduler_warmup_steps``).
         stats: Dataset statistics for normalisation, as LeRobot's ``dataset_stats``: feature name ->
-            statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, and without a
-            datamodule to take them from, normalisation passes data through unchanged.
+            statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, the statistics
+            come from the dataset (``from_dataset``, or a LeRobotDataModule when fitting).
     """
 
     config_class = LingBotVAConfig

@@ -9,7 +9,8 @@ from lerobot.configs.types import NormalizationMode, PolicyFeature
 from lerobot.policies.molmoact2.configuration_molmoact2 import MolmoAct2Config
 from lerobot.policies.rtc.configuration_rtc import RTCConfig
 
-from getiaction.policies.lerobot._base import LeRobotPolicyModule, Stats
+from getiaction.policies.lerobot._base import LeRobotPolicyModule
+from getiaction.policies.lerobot._features import Stats
 
 __all__ = ["MolmoAct2"]
 
@@ -121,8 +122,8 @@ class MolmoAct2(LeRobotPolicyModule[MolmoAct2Config]):
         normalization_mapping: Not documented upstream (``MolmoAct2Config.normalization_mapping``).
         dataset_feature_names: Not documented upstream (``MolmoAct2Config.dataset_feature_names``).
         stats: Dataset statistics for normalisation, as LeRobot's ``dataset_stats``: feature name ->
-            statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, and without a
-            datamodule to take them from, normalisation passes data through unchanged.
+            statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, the statistics
+            come from the dataset (``from_dataset``, or a LeRobotDataModule when fitting).
     """
 
     config_class = MolmoAct2Config

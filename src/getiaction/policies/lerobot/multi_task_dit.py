@@ -8,7 +8,8 @@ from typing import Any
 from lerobot.configs.types import NormalizationMode, PolicyFeature
 from lerobot.policies.multi_task_dit.configuration_multi_task_dit import MultiTaskDiTConfig
 
-from getiaction.policies.lerobot._base import LeRobotPolicyModule, Stats
+from getiaction.policies.lerobot._base import LeRobotPolicyModule
+from getiaction.policies.lerobot._features import Stats
 
 __all__ = ["MultiTaskDiT"]
 
@@ -94,8 +95,8 @@ class MultiTaskDiT(LeRobotPolicyModule[MultiTaskDiTConfig]):
             (``MultiTaskDiTConfig.do_mask_loss_for_padding``).
         drop_n_last_frames: Auto-calculated
         stats: Dataset statistics for normalisation, as LeRobot's ``dataset_stats``: feature name ->
-            statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, and without a
-            datamodule to take them from, normalisation passes data through unchanged.
+            statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, the statistics
+            come from the dataset (``from_dataset``, or a LeRobotDataModule when fitting).
     """
 
     config_class = MultiTaskDiTConfig

@@ -8,7 +8,8 @@ from lerobot.configs.types import NormalizationMode, PolicyFeature
 from lerobot.policies.pi0.configuration_pi0 import PI0Config
 from lerobot.policies.rtc.configuration_rtc import RTCConfig
 
-from getiaction.policies.lerobot._base import LeRobotPolicyModule, Stats
+from getiaction.policies.lerobot._base import LeRobotPolicyModule
+from getiaction.policies.lerobot._features import Stats
 
 __all__ = ["PI0"]
 
@@ -79,8 +80,8 @@ class PI0(LeRobotPolicyModule[PI0Config]):
         scheduler_decay_lr: Not documented upstream (``PI0Config.scheduler_decay_lr``).
         tokenizer_max_length: see openpi `__post_init__`
         stats: Dataset statistics for normalisation, as LeRobot's ``dataset_stats``: feature name ->
-            statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, and without a
-            datamodule to take them from, normalisation passes data through unchanged.
+            statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, the statistics
+            come from the dataset (``from_dataset``, or a LeRobotDataModule when fitting).
     """
 
     config_class = PI0Config

@@ -8,7 +8,8 @@ from lerobot.configs.types import NormalizationMode, PolicyFeature
 from lerobot.policies.pi05.configuration_pi05 import PI05Config
 from lerobot.policies.rtc.configuration_rtc import RTCConfig
 
-from getiaction.policies.lerobot._base import LeRobotPolicyModule, Stats
+from getiaction.policies.lerobot._base import LeRobotPolicyModule
+from getiaction.policies.lerobot._features import Stats
 
 __all__ = ["PI05"]
 
@@ -78,8 +79,8 @@ class PI05(LeRobotPolicyModule[PI05Config]):
         scheduler_decay_steps: Not documented upstream (``PI05Config.scheduler_decay_steps``).
         scheduler_decay_lr: Not documented upstream (``PI05Config.scheduler_decay_lr``).
         stats: Dataset statistics for normalisation, as LeRobot's ``dataset_stats``: feature name ->
-            statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, and without a
-            datamodule to take them from, normalisation passes data through unchanged.
+            statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, the statistics
+            come from the dataset (``from_dataset``, or a LeRobotDataModule when fitting).
     """
 
     config_class = PI05Config

@@ -7,7 +7,8 @@ from pathlib import Path
 from lerobot.configs.types import NormalizationMode, PolicyFeature
 from lerobot.policies.tdmpc.configuration_tdmpc import TDMPCConfig
 
-from getiaction.policies.lerobot._base import LeRobotPolicyModule, Stats
+from getiaction.policies.lerobot._base import LeRobotPolicyModule
+from getiaction.policies.lerobot._features import Stats
 
 __all__ = ["TDMPC"]
 
@@ -104,8 +105,8 @@ class TDMPC(LeRobotPolicyModule[TDMPCConfig]):
             parameters of the model being trained.
         optimizer_lr: Training presets
         stats: Dataset statistics for normalisation, as LeRobot's ``dataset_stats``: feature name ->
-            statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, and without a
-            datamodule to take them from, normalisation passes data through unchanged.
+            statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, the statistics
+            come from the dataset (``from_dataset``, or a LeRobotDataModule when fitting).
     """
 
     config_class = TDMPCConfig

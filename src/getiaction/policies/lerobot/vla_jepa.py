@@ -7,7 +7,8 @@ from pathlib import Path
 from lerobot.configs.types import NormalizationMode, PolicyFeature
 from lerobot.policies.vla_jepa.configuration_vla_jepa import VLAJEPAConfig
 
-from getiaction.policies.lerobot._base import LeRobotPolicyModule, Stats
+from getiaction.policies.lerobot._base import LeRobotPolicyModule
+from getiaction.policies.lerobot._features import Stats
 
 __all__ = ["VLAJEPA"]
 
@@ -98,8 +99,8 @@ class VLAJEPA(LeRobotPolicyModule[VLAJEPAConfig]):
         scheduler_decay_steps: Not documented upstream (``VLAJEPAConfig.scheduler_decay_steps``).
         scheduler_decay_lr: Not documented upstream (``VLAJEPAConfig.scheduler_decay_lr``).
         stats: Dataset statistics for normalisation, as LeRobot's ``dataset_stats``: feature name ->
-            statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, and without a
-            datamodule to take them from, normalisation passes data through unchanged.
+            statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, the statistics
+            come from the dataset (``from_dataset``, or a LeRobotDataModule when fitting).
     """
 
     config_class = VLAJEPAConfig

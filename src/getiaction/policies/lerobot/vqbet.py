@@ -8,7 +8,8 @@ from typing import Any
 from lerobot.configs.types import NormalizationMode, PolicyFeature
 from lerobot.policies.vqbet.configuration_vqbet import VQBeTConfig
 
-from getiaction.policies.lerobot._base import LeRobotPolicyModule, Stats
+from getiaction.policies.lerobot._base import LeRobotPolicyModule
+from getiaction.policies.lerobot._features import Stats
 
 __all__ = ["VQBeT"]
 
@@ -95,8 +96,8 @@ class VQBeT(LeRobotPolicyModule[VQBeTConfig]):
             (``VQBeTConfig.optimizer_vqvae_weight_decay``).
         scheduler_warmup_steps: Not documented upstream (``VQBeTConfig.scheduler_warmup_steps``).
         stats: Dataset statistics for normalisation, as LeRobot's ``dataset_stats``: feature name ->
-            statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, and without a
-            datamodule to take them from, normalisation passes data through unchanged.
+            statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, the statistics
+            come from the dataset (``from_dataset``, or a LeRobotDataModule when fitting).
     """
 
     config_class = VQBeTConfig
