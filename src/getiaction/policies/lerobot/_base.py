@@ -229,7 +229,9 @@ class LeRobotPolicyModule(LightningModule, Generic[ConfigT]):
             if self._stats is None and meta.stats is not None:
                 self._stats = tensor_stats(meta.stats, owner=self._owner)
         check_declared_features(self._config, owner=self._owner)
-        check_stats(self._config, self._stats, owner=self._owner, complete=False)
+        # Statistics given must cover every normalised feature; none at all are checked at first use
+        # (a datamodule may still bring them).
+        check_stats(self._config, self._stats, owner=self._owner, complete=self._stats is not None)
         with missing_extra_hint(self.policy_type, self._owner):
             self.lerobot_policy = build_policy(self._config, stats=self._stats, meta=meta, strict=strict)
             self._build_processors()

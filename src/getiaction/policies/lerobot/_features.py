@@ -86,6 +86,11 @@ def _type_of(feature: Any) -> Any:
 def check_declared_features(config: PreTrainedConfig, *, owner: str) -> None:
     """The features a policy can be built from: inputs, exactly the ACTION outputs, positive sizes."""
     inputs, outputs = config.input_features or {}, config.output_features or {}
+    if inputs and not outputs:
+        raise FeatureError(
+            f"{owner}: output_features must hold the ACTION feature the policy predicts, but none of the "
+            f"features given is an ACTION: {_describe(inputs)}"
+        )
     if not inputs or not outputs:
         raise FeatureError(
             f"{owner}: cannot build the policy without both input and output features (got inputs "

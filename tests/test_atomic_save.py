@@ -1,0 +1,132 @@
+"""Saving is atomic: a process killed at any point of ``save_pretrained`` leaves the old save or a clear error.
+
+Each fault is injected into a forked child process that dies (``os._exit``) at a chosen point of the
+save, without any cleanup, as a power cut or an OOM kill would leave it.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from lerobot.datasets import LeRobotDataset, LeRobotDatasetMetadata
+from lerobot.utils.feature_utils import dataset_to_policy_features
+from tiny import REPO_ID, TINY_CONFIGS
+
+from getiaction.policies.lerobot import ACT
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="faults are injected into a forked process")
+
+
+def policy(meta: LeRobotDatasetMetadata, seed: int, shift: float = 0.0) -> ACT:
+    features = dataset_to_policy_features(meta.features)
+    stats = copy.deepcopy(meta.stats)
+    stats["action"]["mean"] = stats["action"]["mean"] + shift
+    torch.manual_seed(seed)
+    return ACT(input_features=features, output_features=features, stats=stats, **TINY_CONFIGS["act"]).eval()
+
+
+def action(module: ACT, root: Path) -> torch.Tensor:
+    frame = LeRobotDataset(REPO_ID, root=root)[0]
+    module.reset()
+    return module.select_action({key: frame[key] for key in ("observation.state", "observation.image")})
+
+
+def die_while_saving(module: ACT, directory: Path, sabotage: Callable[[], None]) -> None:
+    """Save in a forked child that ``sabotage`` makes die part-way; wait for it."""
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        try:
+            sabotage()
+            module.save_pretrained(directory)
+        finally:
+            os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 17, "the sabotage did not fire"
+
+
+def crash(*_: Any, **__: Any) -> None:
+    os._exit(17)
+
+
+@pytest.fixture
+def saved(
+    tiny_meta: LeRobotDatasetMetadata, tiny_dataset_root: Path, tmp_path: Path
+) -> tuple[Path, torch.Tensor]:
+    directory = policy(tiny_meta, seed=0).save_pretrained(tmp_path / "my_policy")
+    return directory, action(ACT.from_pretrained(directory), tiny_dataset_root)
+
+
+def test_crash_after_the_weights_before_the_processors_keeps_the_old_save(
+    saved: tuple[Path, torch.Tensor], tiny_meta: LeRobotDatasetMetadata, tiny_dataset_root: Path
+) -> None:
+    directory, before = saved
+    newer = policy(tiny_meta, seed=1, shift=5.0)
+
+    def sabotage() -> None:
+        assert newer.postprocessor is not None
+        newer.postprocessor.save_pretrained = crash  # type: ignore[method-assign]
+
+    die_while_saving(newer, directory, sabotage)
+    assert torch.equal(action(ACT.from_pretrained(directory), tiny_dataset_root), before)
+
+
+def test_crash_while_writing_the_weights_keeps_the_old_save(
+    saved: tuple[Path, torch.Tensor], tiny_meta: LeRobotDatasetMetadata, tiny_dataset_root: Path
+) -> None:
+    directory, before = saved
+    newer = policy(tiny_meta, seed=1)
+
+    def sabotage() -> None:
+        def half_written(model: Any, filename: str, *args: Any, **kwargs: Any) -> None:
+            Path(filename).write_bytes(b"\x00" * 100)  # a torn write
+            crash()
+
+        import lerobot.policies.pretrained
+
+        # What PreTrainedPolicy._save_pretrained calls, imported there by another name.
+        lerobot.policies.pretrained.save_model_as_safetensor = half_written
+
+    die_while_saving(newer, directory, sabotage)
+    assert torch.equal(action(ACT.from_pretrained(directory), tiny_dataset_root), before)
+
+
+def test_crash_between_the_renames_is_a_clear_error_naming_the_previous_save(
+    saved: tuple[Path, torch.Tensor], tiny_meta: LeRobotDatasetMetadata, tiny_dataset_root: Path
+) -> None:
+    directory, before = saved
+    newer = policy(tiny_meta, seed=1)
+
+    def sabotage() -> None:
+        renames = []
+        real_rename = os.rename
+
+        def rename(source: Any, target: Any) -> None:
+            renames.append(source)
+            if len(renames) == 2:  # the old save moved aside, the new one not yet in place
+                crash()
+            real_rename(source, target)
+
+        os.rename = rename  # type: ignore[assignment]
+
+    die_while_saving(newer, directory, sabotage)
+    with pytest.raises(FileNotFoundError, match="interrupted save left the previous version in") as error:
+        ACT.from_pretrained(directory)
+    previous = Path(str(error.value).rsplit(" in ", 1)[1])
+    assert torch.equal(action(ACT.from_pretrained(previous), tiny_dataset_root), before)  # nothing is lost
+
+
+def test_a_completed_save_replaces_the_old_one(
+    saved: tuple[Path, torch.Tensor], tiny_meta: LeRobotDatasetMetadata, tiny_dataset_root: Path
+) -> None:
+    directory, before = saved
+    newer = policy(tiny_meta, seed=1, shift=5.0)
+    newer.save_pretrained(directory)
+    after = action(ACT.from_pretrained(directory), tiny_dataset_root)
+    assert torch.equal(after, action(newer, tiny_dataset_root)) and not torch.equal(after, before)
+    assert [path.name for path in directory.parent.iterdir() if path.name.startswith(".")] == []

@@ -1,0 +1,433 @@
+"""Bad input, as a new user would give it: one table of input -> error type and the words it must contain.
+
+Every case here once crashed deep inside LeRobot or torch, or was silently accepted and gave wrong
+results (or is a neighbour of one that did). Each must now fail where the facts first meet, with an
+error of getiaction's family that names the field, feature or file, what was expected and what was given.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import lightning
+import pytest
+import torch
+from lerobot.datasets import LeRobotDataset, LeRobotDatasetMetadata
+from lerobot.utils.feature_utils import dataset_to_policy_features
+from tiny import REPO_ID, TINY_CONFIGS
+
+from getiaction.data.lerobot import LeRobotDataModule
+from getiaction.errors import (
+    BatchError,
+    ConfigError,
+    ConfigTypeError,
+    FeatureError,
+    GetiActionError,
+    SavedPolicyError,
+    StatsError,
+)
+from getiaction.policies.lerobot import ACT, Diffusion, LeRobotPolicy
+
+TINY = TINY_CONFIGS["act"]
+
+
+@dataclass
+class World:
+    """What the cases draw on: the tiny dataset, its features and statistics, a trained checkpoint."""
+
+    meta: LeRobotDatasetMetadata
+    root: Path
+    tmp: Path
+
+    @property
+    def features(self) -> dict[str, Any]:
+        return dataset_to_policy_features(self.meta.features)
+
+    @property
+    def inputs(self) -> dict[str, Any]:
+        return {key: feature for key, feature in self.features.items() if key != "action"}
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        return {"action": self.features["action"]}
+
+    @property
+    def stats(self) -> dict[str, dict[str, Any]]:
+        return copy.deepcopy(self.meta.stats)
+
+    def policy(self, **overrides: Any) -> ACT:
+        arguments: dict[str, Any] = {
+            "input_features": self.features,
+            "output_features": self.features,
+            "stats": self.stats,
+            **TINY,
+        }
+        return ACT(**{**arguments, **overrides})
+
+    def observation(self) -> dict[str, Any]:
+        frame = LeRobotDataset(REPO_ID, root=self.root)[0]
+        return {key: frame[key] for key in ("observation.state", "observation.image")}
+
+    def batch(self) -> dict[str, Any]:
+        policy = self.policy()
+        from lerobot.datasets.factory import resolve_delta_timestamps
+
+        dataset = LeRobotDataset(
+            REPO_ID, root=self.root, delta_timestamps=resolve_delta_timestamps(policy.config, self.meta)
+        )
+        batch: dict[str, Any] = next(iter(torch.utils.data.DataLoader(dataset, batch_size=2)))
+        return batch
+
+    def fit(self, module: Any, **kwargs: Any) -> lightning.Trainer:
+        trainer = lightning.Trainer(
+            max_steps=1,
+            accelerator="cpu",
+            logger=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+            default_root_dir=self.tmp,
+        )
+        trainer.fit(module, **kwargs)
+        return trainer
+
+    def datamodule(self) -> LeRobotDataModule:
+        return LeRobotDataModule(REPO_ID, root=self.root, num_workers=0, batch_size=4)
+
+    def checkpoint(self) -> Path:
+        path = self.tmp / "policy.ckpt"
+        if not path.exists():
+            trainer = self.fit(ACT(**TINY), datamodule=self.datamodule())
+            trainer.save_checkpoint(path)
+        return path
+
+    def altered_checkpoint(self, alter: Callable[[dict[str, Any]], None]) -> Path:
+        checkpoint = torch.load(self.checkpoint(), weights_only=True)
+        alter(checkpoint)
+        path = self.tmp / "altered.ckpt"
+        torch.save(checkpoint, path)
+        return path
+
+    def pretrained(self) -> Path:
+        return self.policy().save_pretrained(self.tmp / "pretrained")
+
+
+def _stats_with(world: World, feature: str, statistic: str, value: Any) -> dict[str, Any]:
+    stats = world.stats
+    stats[feature][statistic] = value
+    return stats
+
+
+def _without(world: World, feature: str) -> dict[str, Any]:
+    stats = world.stats
+    del stats[feature]
+    return stats
+
+
+def _fit_with_loader(world: World, batch: dict[str, Any], **policy: Any) -> None:
+    loader = torch.utils.data.DataLoader([batch], batch_size=None, collate_fn=lambda item: item)
+    world.fit(world.policy(**policy), train_dataloaders=loader)
+
+
+def _fit_without_stats(world: World) -> None:
+    loader = torch.utils.data.DataLoader([world.batch()], batch_size=None, collate_fn=lambda item: item)
+    world.fit(
+        ACT(input_features=world.features, output_features=world.features, **TINY), train_dataloaders=loader
+    )
+
+
+def _declared(world: World, key: str, shape: tuple[int, ...]) -> dict[str, Any]:
+    features = dict(world.inputs)
+    features[key] = {"type": features[key].type.value, "shape": list(shape)}
+    return features
+
+
+def _batch_with(world: World, key: str, value: Any) -> dict[str, Any]:
+    batch = world.batch()
+    if value is None:
+        del batch[key]
+    else:
+        batch[key] = value
+    return batch
+
+
+def _observation_with(world: World, key: str, value: Any) -> dict[str, Any]:
+    observation = world.observation()
+    if value is None:
+        del observation[key]
+    else:
+        observation[key] = value
+    return observation
+
+
+def _mixed_pretrained(world: World) -> None:
+    directory = world.pretrained()
+    config = json.loads((directory / "config.json").read_text())
+    config["type"] = "diffusion"
+    (directory / "config.json").write_text(json.dumps(config))
+    ACT.from_pretrained(directory)
+
+
+def _changed_processor(world: World) -> None:
+    directory = world.pretrained()
+    (name,) = [
+        p.name
+        for p in directory.iterdir()
+        if p.name.startswith("policy_preprocessor") and p.suffix == ".safetensors"
+    ]
+    shutil.copy(directory / name, world.tmp / "stats.bak")
+    other = world.policy(stats=_stats_with(world, "action", "mean", [5.0, 5.0])).save_pretrained(
+        world.tmp / "other"
+    )
+    shutil.copy(other / name, directory / name)  # the new save's statistics beside the old weights
+    ACT.from_pretrained(directory)
+
+
+def _save_over_foreign_files(world: World) -> None:
+    target = world.tmp / "my_project"
+    target.mkdir()
+    (target / "notes.txt").write_text("mine")
+    try:
+        world.policy().save_pretrained(target)
+    finally:
+        assert (target / "notes.txt").read_text() == "mine"  # nothing is lost
+
+
+# name -> (what the user does, the error type, words the message must contain)
+CASES: dict[str, tuple[Callable[[World], object], type[Exception], tuple[str, ...]]] = {
+    # --- parameters at construction
+    "size below one": (
+        lambda w: ACT(chunk_size=0, n_action_steps=0),
+        ConfigError,
+        ("chunk_size", "at least 1", "0"),
+    ),
+    "zero heads": (lambda w: ACT(n_heads=0), ConfigError, ("n_heads", "at least 1")),
+    "bool for an int": (lambda w: ACT(dim_model=True), ConfigTypeError, ("dim_model", "int", "bool True")),
+    "probability above one": (lambda w: ACT(dropout=1.5), ConfigError, ("dropout", "[0, 1]", "1.5")),
+    "negative learning rate": (
+        lambda w: ACT(optimizer_lr=-1e-4),
+        ConfigError,
+        ("optimizer_lr", "0 or more", "-0.0001"),
+    ),
+    "beta of one": (
+        lambda w: Diffusion(optimizer_betas=(0.9, 1.0)),
+        ConfigError,
+        ("optimizer_betas", "[0, 1)"),
+    ),
+    "string for an int": (lambda w: ACT(dim_model="big"), ConfigError, ("dim_model", "big")),  # type: ignore[arg-type]
+    "upstream refusal": (
+        lambda w: ACT(chunk_size=10, n_action_steps=20),
+        ConfigError,
+        ("ACTConfig", "n_action_steps"),
+    ),
+    "misspelled parameter": (
+        lambda w: LeRobotPolicy("act", dim_modle=3),
+        ConfigTypeError,
+        ("dim_modle", "dim_model"),
+    ),
+    "misspelled policy": (lambda w: LeRobotPolicy("difusion"), ConfigError, ("difusion", "diffusion")),
+    # --- features declared
+    "output typed STATE": (
+        lambda w: w.policy(output_features={"observation.state": {"type": "STATE", "shape": [2]}}),
+        FeatureError,
+        ("observation.state", "STATE", "ACTION"),
+    ),
+    "no ACTION output": (
+        lambda w: w.policy(
+            output_features={k: f for k, f in w.features.items() if k != "action"},
+            input_features={k: f for k, f in w.features.items() if k != "action"},
+        ),
+        FeatureError,
+        ("ACTION", "observation.state"),
+    ),
+    "camera of two dimensions": (
+        lambda w: w.policy(
+            input_features={**w.inputs, "observation.image": {"type": "VISUAL", "shape": [64, 64]}},
+            output_features=w.outputs,
+        ),
+        FeatureError,
+        ("observation.image", "(channels, height, width)", "(64, 64)"),
+    ),
+    "feature of size zero": (
+        lambda w: w.policy(
+            input_features={"observation.state": {"type": "STATE", "shape": [0]}}, output_features=w.outputs
+        ),
+        FeatureError,
+        ("observation.state", "positive", "(0,)"),
+    ),
+    # --- features against the dataset
+    "state (3,) against data (2,)": (
+        lambda w: w.fit(
+            ACT(input_features=_declared(w, "observation.state", (3,)), output_features=w.outputs, **TINY),
+            datamodule=w.datamodule(),
+        ),
+        FeatureError,
+        ("observation.state", "(3,)", "(2,)"),
+    ),
+    "camera channels-last against channels-first data": (
+        lambda w: ACT.from_dataset(
+            w.meta,
+            input_features=_declared(w, "observation.image", (64, 64, 3)),
+            output_features=w.outputs,
+            **TINY,
+        ),
+        FeatureError,
+        ("observation.image", "(64, 64, 3)", "(3, 64, 64)", "channels-first"),
+    ),
+    "feature the dataset lacks": (
+        lambda w: ACT.from_dataset(
+            w.meta,
+            input_features={**w.inputs, "observation.velocity": {"type": "STATE", "shape": [2]}},
+            output_features=w.outputs,
+            **TINY,
+        ),
+        FeatureError,
+        ("observation.velocity", "no such feature"),
+    ),
+    # --- statistics
+    "NaN statistics": (
+        lambda w: w.policy(stats=_stats_with(w, "observation.state", "mean", [math.nan, 0.0])),
+        StatsError,
+        ("observation.state", "mean", "NaN"),
+    ),
+    "statistics without the action": (
+        lambda w: w.policy(stats=_without(w, "action")),
+        StatsError,
+        ("action", "MEAN_STD", "IDENTITY"),
+    ),
+    "statistics of the wrong shape": (
+        lambda w: w.policy(stats=_stats_with(w, "action", "std", [1.0] * 5)),
+        StatsError,
+        ("action", "std", "(5,)", "(2,)"),
+    ),
+    "statistics missing std": (
+        lambda w: w.policy(stats={**w.stats, "action": {"mean": w.stats["action"]["mean"]}}),
+        StatsError,
+        ("action", "['mean', 'std']", "['mean']"),
+    ),
+    "statistics not a mapping": (lambda w: w.policy(stats=[1, 2]), StatsError, ("stats", "list")),  # type: ignore[arg-type]
+    "training with no statistics at all": (
+        _fit_without_stats,
+        StatsError,
+        ("normalised", "stats=dataset.meta.stats", "IDENTITY"),
+    ),
+    # --- batches and observations
+    "batch without action": (
+        lambda w: _fit_with_loader(w, _batch_with(w, "action", None)),
+        BatchError,
+        ("batch has no 'action'",),
+    ),
+    "state (B, 1) for a (2,) feature": (
+        lambda w: w.policy().select_action(_observation_with(w, "observation.state", torch.zeros(1, 1))),
+        BatchError,
+        ("observation.state", "(1, 1)", "(2,)"),
+    ),
+    "observation without its state": (
+        lambda w: w.policy().select_action(_observation_with(w, "observation.state", None)),
+        BatchError,
+        ("observation has no 'observation.state'",),
+    ),
+    "a list instead of a tensor": (
+        lambda w: w.policy().select_action(_observation_with(w, "observation.state", [0.1, 0.2])),
+        BatchError,
+        ("observation.state", "torch.Tensor", "list"),
+    ),
+    "channels-last frame": (
+        lambda w: w.policy().select_action(
+            _observation_with(w, "observation.image", torch.zeros(1, 64, 64, 3))
+        ),
+        BatchError,
+        ("observation.image", "(1, 64, 64, 3)", "(3, 64, 64)"),
+    ),
+    # --- saved files
+    "unknown hyperparameter in a checkpoint": (
+        lambda w: ACT.load_from_checkpoint(
+            w.altered_checkpoint(lambda c: c["hyper_parameters"].update(dim_modell=3))
+        ),
+        SavedPolicyError,
+        ("altered.ckpt", "dim_modell", "not fields"),
+    ),
+    "checkpoint whose statistics were removed": (
+        lambda w: ACT.load_from_checkpoint(w.altered_checkpoint(lambda c: c["getiaction"].pop("stats"))),
+        SavedPolicyError,
+        ("altered.ckpt", "stats", "altered"),
+    ),
+    "checkpoint with NaN statistics": (
+        lambda w: ACT.load_from_checkpoint(
+            w.altered_checkpoint(
+                lambda c: c["getiaction"]["stats"]["action"].update(mean=torch.tensor([math.nan, 0.0]))
+            )
+        ),
+        StatsError,
+        ("action", "NaN"),
+    ),
+    "unknown override when loading": (
+        lambda w: ACT.load_from_checkpoint(w.checkpoint(), dim_modle=3),
+        ConfigTypeError,
+        ("dim_modle", "dim_model"),
+    ),
+    "pretrained directory mixing two saves": (
+        _changed_processor,
+        SavedPolicyError,
+        ("policy_preprocessor", "changed since"),
+    ),
+    "provenance disagreeing with config.json": (
+        _mixed_pretrained,
+        SavedPolicyError,
+        ("getiaction.json", "'act'", "'diffusion'"),
+    ),
+    "saving over someone's files": (
+        _save_over_foreign_files,
+        SavedPolicyError,
+        ("my_project", "notes.txt", "new or empty"),
+    ),
+}
+
+
+@pytest.fixture
+def world(tiny_meta: LeRobotDatasetMetadata, tiny_dataset_root: Path, tmp_path: Path) -> World:
+    return World(tiny_meta, tiny_dataset_root, tmp_path)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_input_fails_early_and_clearly(case: str, world: World) -> None:
+    action, error_type, words = CASES[case]
+    with pytest.raises(error_type) as raised:
+        action(world)
+    assert isinstance(raised.value, GetiActionError), (
+        f"{case}: {type(raised.value).__name__} is not a getiaction error"
+    )
+    message = str(raised.value)
+    missing = [word for word in words if word not in message]
+    assert not missing, f"{case}: {missing} not in: {message}"
+
+
+def test_the_matrix_counts_its_cases() -> None:
+    assert len(CASES) == 35
+
+
+# --- inference converts inputs exactly as training does ---------------------------------------------
+
+
+def test_uint8_frames_and_float64_values_act_like_what_training_sees(world: World) -> None:
+    policy = world.policy().eval()
+    observation = world.observation()
+    as_stored = {
+        "observation.image": (observation["observation.image"] * 255).round().to(torch.uint8),
+        "observation.state": observation["observation.state"].to(torch.float64),
+    }
+    as_trained = {
+        "observation.image": as_stored["observation.image"].to(torch.float32)
+        / 255.0,  # what lerobot_train does
+        "observation.state": observation["observation.state"],
+    }
+    policy.reset()
+    expected = policy.select_action(as_trained)
+    policy.reset()
+    assert torch.equal(policy.select_action(as_stored), expected)
