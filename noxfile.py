@@ -49,10 +49,13 @@ def slow(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """``mypy --strict`` over the package, the generator and user code that must not type-check."""
+    """Two typing clients: ``mypy --strict`` and pyright (what Pylance runs), over the package, the
+    generator and user code that must fail on the same lines for both."""
     sync(session)
     run(session, "mypy")
     run(session, "mypy", "tests/typecheck")
+    run(session, "basedpyright")
+    run(session, "basedpyright", "-p", "tests/typecheck")
 
 
 @nox.session

@@ -90,7 +90,7 @@ def split_docstring(docstring: str) -> tuple[tuple[str, ...], dict[str, str]]:
         entry_indent = indent if entry_indent is None else entry_indent
         entry = _ARG_ENTRY.match(stripped)
         if indent == entry_indent and entry:
-            current = entry.group(1).lstrip("*")
+            current = str(entry.group(1)).lstrip("*")
             entries[current] = [entry.group(2)]
         elif current is not None:
             entries[current].append(stripped)

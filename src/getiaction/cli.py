@@ -18,7 +18,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from lightning.pytorch.cli import LightningCLI
 
@@ -157,7 +157,7 @@ def _rewrite_models(document: dict[str, Any], command_line: Mapping[str, Any]) -
     return changed
 
 
-def _is_universal(spec: object) -> bool:
+def _is_universal(spec: object) -> TypeGuard[Mapping[str, Any]]:
     return isinstance(spec, Mapping) and spec.get("class_path") in _UNIVERSAL_NAMES
 
 

@@ -428,12 +428,12 @@ class VideoWriter:
 
 def _mp4_codec() -> str | None:
     try:
-        import av
+        from av.codec import Codec
     except ImportError:
         return None
     for codec in ("libx264", "h264", "mpeg4"):
         try:
-            av.codec.Codec(codec, "w")
+            Codec(codec, "w")
         except Exception:  # PyAV raises its own error types for a missing encoder
             continue
         return codec
@@ -443,11 +443,12 @@ def _mp4_codec() -> str | None:
 def write_video(path: Path, frames: Sequence[Frame], fps: int, codec: str = "libx264") -> None:
     """Write RGB frames (``H x W x 3`` uint8) as an MP4 video with PyAV."""
     import av
+    from av.video.stream import VideoStream
 
     height, width = (dim - dim % 2 for dim in frames[0].shape[:2])  # yuv420p needs even sizes
     with av.open(str(path), mode="w") as container:
         stream = container.add_stream(codec, rate=fps)
-        assert isinstance(stream, av.video.stream.VideoStream)  # a video codec gives a video stream
+        assert isinstance(stream, VideoStream)  # a video codec gives a video stream
         stream.width, stream.height = width, height
         stream.pix_fmt = "yuv420p"
         for frame in frames:

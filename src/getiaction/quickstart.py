@@ -314,7 +314,7 @@ def plot_curves(metrics: Path, path: Path, baselines: dict[str, float]) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m getiaction.quickstart", description=__doc__.split("\n")[0]
+        prog="python -m getiaction.quickstart", description=(__doc__ or "").split("\n")[0]
     )
     commands = parser.add_subparsers(dest="command", required=True)
     record_parser = commands.add_parser("record", help="record scripted PushT demonstrations")

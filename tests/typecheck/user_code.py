@@ -1,8 +1,11 @@
-"""User code checked by ``mypy --strict`` in ``nox -s typecheck`` (never run).
+"""User code checked by both typing clients in ``nox -s typecheck`` (never run): mypy and pyright.
 
-Each ``# type: ignore[code]`` marks an error mypy must report: with ``warn_unused_ignores`` (part of
-``--strict``), an ignore that is no longer needed fails the check, so these lines prove the
-wrappers' signatures catch the mistakes.
+Each mistake below carries one ignore comment per checker, naming the error that checker must report:
+``# type: ignore[code]`` for mypy (``warn_unused_ignores``, part of ``--strict``) and
+``# pyright: ignore[rule]`` for pyright (``reportUnnecessaryTypeIgnoreComment``, with mypy's comments
+disabled for it). A line that stops being an error fails the check in each, so both clients must keep
+catching the same mistakes on the same lines. IDE users mostly meet the wrappers through Pylance,
+which is pyright.
 """
 
 from typing import assert_type
@@ -12,13 +15,14 @@ from lerobot.policies.diffusion.configuration_diffusion import DiffusionConfig
 
 from getiaction.policies.lerobot import ACT, Diffusion, LeRobotPolicy
 
-ACT(dim_model="big")  # type: ignore[arg-type]
-ACT(dim_modle=3)  # type: ignore[call-arg]
-Diffusion(horizon=1.5)  # type: ignore[arg-type]
-ACT(64)  # type: ignore[call-arg]  # parameters are keyword-only
+ACT(dim_model="big")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+ACT(dim_modle=3)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+Diffusion(horizon=1.5)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+ACT(64)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]  # parameters are keyword-only
 
 policy = ACT(dim_model=64, chunk_size=10, n_action_steps=10, pretrained_backbone_weights=None)
 assert_type(policy.config, ACTConfig)
 assert_type(Diffusion(horizon=16).config, DiffusionConfig)
 assert_type(policy.config.dim_model, int)
 universal = LeRobotPolicy("diffusion", horizon=16)  # runtime selection: kwargs are untyped
+assert_type(universal.policy_name, str)

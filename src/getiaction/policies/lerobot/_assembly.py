@@ -77,10 +77,9 @@ def apply_dataset_features(
     config.output_features = {key: ft for key, ft in features.items() if ft.type is FeatureType.ACTION}
     if not config.input_features:
         config.input_features = {key: ft for key, ft in features.items() if key not in config.output_features}
-    if hasattr(config, "action_feature_names"):
-        names = specs.get(ACTION, {}).get("names")
-        if names is not None:
-            config.action_feature_names = list(names)
+    names = specs.get(ACTION, {}).get("names")
+    if hasattr(config, "action_feature_names") and names is not None:
+        setattr(config, "action_feature_names", list(names))  # noqa: B010  # declared by some configs only
     set_feature_metadata = getattr(config, "set_dataset_feature_metadata", None)
     if callable(set_feature_metadata):
         set_feature_metadata(specs)
@@ -93,8 +92,8 @@ def training_precision(config: PreTrainedConfig, device: torch.device) -> torch.
     (bfloat16, float16; float32 is full precision) or, for configs without one, from ``use_amp``
     (torch.autocast's default for the device: bf16 on CPU, fp16 on CUDA).
     """
-    if hasattr(config, "dtype"):
-        return {"bfloat16": torch.bfloat16, "float16": torch.float16}.get(str(config.dtype))
+    if hasattr(config, "dtype"):  # declared by some configs only
+        return {"bfloat16": torch.bfloat16, "float16": torch.float16}.get(str(getattr(config, "dtype")))  # noqa: B009
     if getattr(config, "use_amp", False):
         return torch.get_autocast_dtype(device.type)
     return None
@@ -202,9 +201,10 @@ def normaliser_stats(preprocessor: Preprocessor) -> TensorStats | None:
 
 def move_preprocessor(preprocessor: Preprocessor, device: torch.device) -> None:
     """Point the preprocessor's device step at ``device`` (where Lightning moved the policy)."""
-    preprocessor.steps = [
-        DeviceProcessorStep(device=str(device), float_dtype=step.float_dtype)
-        if isinstance(step, DeviceProcessorStep)
-        else step
-        for step in preprocessor.steps
-    ]
+    steps = []
+    for step in preprocessor.steps:
+        if isinstance(step, DeviceProcessorStep):
+            # getattr: LeRobot's registry decorator hides the dataclass fields from type checkers.
+            step = DeviceProcessorStep(device=str(device), float_dtype=getattr(step, "float_dtype", None))
+        steps.append(step)
+    preprocessor.steps = steps

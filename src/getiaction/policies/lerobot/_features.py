@@ -55,7 +55,7 @@ def normalise_features(fields: Mapping[str, Any]) -> dict[str, Any]:
         ):
             fields[key] = dataset_to_policy_features(dict(features))
     inputs, outputs = fields.get("input_features"), fields.get("output_features")
-    if inputs and (inputs is outputs or inputs == outputs):
+    if inputs and outputs and (inputs is outputs or inputs == outputs):
         fields["output_features"] = {k: f for k, f in outputs.items() if _type_of(f) == FeatureType.ACTION}
         fields["input_features"] = {k: f for k, f in inputs.items() if k not in fields["output_features"]}
     return fields
