@@ -119,6 +119,6 @@ def quickstart(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Overhead against native LeRobot in the same run: step time, select_action, peak memory, imports."""
+    """Wrapper against native LeRobot, interleaved in one process: step time, select_action, imports, CLI."""
     sync(session)
     run(session, "python", "tests/bench/bench_overhead.py", *session.posargs)

@@ -1,187 +1,304 @@
-"""Overhead of the wrappers against native LeRobot, measured in the same run (``nox -s bench``).
+"""The wrappers' overhead against native LeRobot, measured as an instrument (``nox -s bench``).
 
-Each variant runs in its own process, so peak memory is its own. Printed: seconds per training step
-(Lightning + wrapper vs ``lerobot_train.update_policy``), seconds per ``select_action`` (wrapper vs
-policy + processors), peak resident memory of each, and import costs. Ratios near 1.0 mean no overhead.
-Nothing here asserts on time: the numbers are for people to read.
+Wrapper and native run in one process, on the same batches, in interleaved blocks (native, wrapper,
+native, ...), so that whatever else the machine does falls on both alike. Each figure is the median of
+its per-step (per-call) times; a ratio is wrapper median / native median, measured in each of
+``--rounds`` rounds, and printed with its spread over the rounds ((max - min) / median). Nothing here
+asserts on time: the numbers are for people to read.
+
+- training step: LeRobot's preprocessor then ``lerobot_train.update_policy`` (through accelerate), against
+  one step of ``lightning.Trainer`` on the wrapper (timed from ``on_train_batch_start`` to
+  ``on_train_batch_end``: checks, preprocessing, forward, backward, clipping, optimizer, logging);
+- ``select_action``: preprocessor, ``select_action``, postprocessor, against the wrapper's, once with the
+  model running on every call (``reset()`` first) and once serving actions from the queue;
+- at ACT's defaults (ResNet18, dim 512, chunks of 100, 96x96 frames, batch 8) and at a tiny size;
+- imports (``from getiaction.policies.lerobot import ACT`` against ``import lightning`` plus the native ACT
+  import) and CLI start-up (``getiaction --help`` against the same imports), in fresh processes.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import resource
+import copy
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/tiny.py
 
-POLICY = "act"
-SIZES = {"dim_model": 256, "n_heads": 8, "dim_feedforward": 1024, "chunk_size": 20, "n_action_steps": 20}
-BATCH_SIZE = 16
+REALISTIC: dict[str, Any] = {"pretrained_backbone_weights": None}  # ACT's defaults, without a download
+TINY: dict[str, Any] = {}  # filled from tests/tiny.py
+BATCH_SIZE = 8
 
 
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def make_dataset(root: Path, image_size: int) -> Path:
+    import numpy as np
+    from lerobot.datasets import LeRobotDataset
+
+    features = {
+        "observation.image": {
+            "dtype": "image",
+            "shape": (image_size, image_size, 3),
+            "names": ["height", "width", "channels"],
+        },
+        "observation.state": {"dtype": "float32", "shape": (2,), "names": ["x", "y"]},
+        "action": {"dtype": "float32", "shape": (2,), "names": ["x", "y"]},
+    }
+    rng = np.random.default_rng(0)
+    dataset = LeRobotDataset.create("local/bench", fps=10, features=features, root=root, use_videos=False)
+    for _ in range(2):
+        for _ in range(40):
+            dataset.add_frame(
+                {
+                    "observation.image": rng.integers(
+                        0, 256, size=(image_size, image_size, 3), dtype=np.uint8
+                    ),
+                    "observation.state": rng.normal(size=2).astype(np.float32),
+                    "action": rng.normal(size=2).astype(np.float32),
+                    "task": "bench",
+                }
+            )
+        dataset.save_episode()
+    dataset.finalize()
+    return root
 
 
-def _setup(root: Path) -> tuple[Any, Any, list[dict[str, Any]]]:
-    import torch
-    from lerobot.datasets import LeRobotDataset, LeRobotDatasetMetadata
-    from lerobot.datasets.factory import resolve_delta_timestamps
-    from lerobot.policies.factory import make_policy_config
-    from tiny import REPO_ID, TINY_CONFIGS
+class Pair:
+    """A native policy with its optimizer and processors, and a wrapper built with the same weights."""
 
-    meta = LeRobotDatasetMetadata(REPO_ID, root=root)
-    config = make_policy_config(POLICY, **{**TINY_CONFIGS[POLICY], **SIZES})
-    dataset = LeRobotDataset(REPO_ID, root=root, delta_timestamps=resolve_delta_timestamps(config, meta))
-    loader = torch.utils.data.DataLoader(dataset, batch_size=BATCH_SIZE, shuffle=False, drop_last=True)
-    return meta, config, list(loader)
+    def __init__(self, root: Path, sizes: dict[str, Any]) -> None:
+        import torch
+        from accelerate import Accelerator
+        from lerobot.datasets import LeRobotDataset, LeRobotDatasetMetadata
+        from lerobot.datasets.factory import resolve_delta_timestamps
+        from lerobot.policies.factory import make_policy, make_policy_config, make_pre_post_processors
+        from lerobot.utils.feature_utils import dataset_to_policy_features
+        from lerobot.utils.logging_utils import AverageMeter, MetricsTracker
 
+        from getiaction.policies.lerobot import ACT
 
-def run_native(root: Path, steps: int, warmup: int) -> dict[str, float]:
-    import torch
-    from accelerate import Accelerator
-    from lerobot.policies.factory import make_policy, make_pre_post_processors
-    from lerobot.scripts.lerobot_train import update_policy
-    from lerobot.utils.logging_utils import AverageMeter, MetricsTracker
-
-    meta, config, batches = _setup(root)
-    policy = make_policy(config, ds_meta=meta)
-    preprocessor, postprocessor = make_pre_post_processors(config, dataset_stats=meta.stats)
-    preset = config.get_optimizer_preset()
-    optimizer = preset.build(policy.get_optim_params())
-    accelerator = Accelerator(cpu=not torch.cuda.is_available(), step_scheduler_with_optimizer=False)
-    policy, optimizer = accelerator.prepare(policy, optimizer)
-    meters = {name: AverageMeter(name) for name in ("loss", "grad_norm", "lr", "update_s", "dataloading_s")}
-    tracker = MetricsTracker(
-        BATCH_SIZE, meta.total_frames, meta.total_episodes, meters, accelerator=accelerator
-    )
-    policy.train()
-    for step in range(warmup + steps):
-        if step == warmup:
-            started = time.perf_counter()
-        batch = preprocessor(dict(batches[step % len(batches)]))
-        tracker, _ = update_policy(
-            tracker, policy, batch, optimizer, preset.grad_clip_norm, accelerator=accelerator
+        meta = LeRobotDatasetMetadata("local/bench", root=root)
+        config = make_policy_config("act", **sizes)
+        dataset = LeRobotDataset(
+            "local/bench", root=root, delta_timestamps=resolve_delta_timestamps(config, meta)
         )
-    train_s = (time.perf_counter() - started) / steps
+        loader = torch.utils.data.DataLoader(dataset, batch_size=BATCH_SIZE, shuffle=False, drop_last=True)
+        self.batches: list[dict[str, Any]] = list(loader)
+        for batch in self.batches:  # as lerobot_train hands them to the preprocessor
+            batch["observation.image"] = batch["observation.image"].float()
+        frame = LeRobotDataset("local/bench", root=root)[0]
+        self.observation = {key: frame[key] for key in ("observation.state", "observation.image")}
 
-    policy.eval()
-    observation = {key: batches[0][key][0] for key in ("observation.state", "observation.image")}
-    calls = 50
-    with torch.inference_mode():
+        torch.manual_seed(0)
+        native = make_policy(config, ds_meta=meta)
+        self.preprocessor, self.postprocessor = make_pre_post_processors(config, dataset_stats=meta.stats)
+        self.preset = config.get_optimizer_preset()
+        optimizer = self.preset.build(native.get_optim_params())
+        self.accelerator = Accelerator(cpu=True, step_scheduler_with_optimizer=False)
+        self.native, self.optimizer = self.accelerator.prepare(native, optimizer)
+        meters = {
+            name: AverageMeter(name) for name in ("loss", "grad_norm", "lr", "update_s", "dataloading_s")
+        }
+        self.tracker = MetricsTracker(
+            BATCH_SIZE, meta.total_frames, meta.total_episodes, meters, accelerator=self.accelerator
+        )
+
+        features = dataset_to_policy_features(meta.features)
+        torch.manual_seed(0)
+        self.wrapper = ACT(input_features=features, output_features=features, stats=meta.stats, **sizes)
+
+    # --- training -------------------------------------------------------------------------------
+
+    def native_steps(self, count: int) -> list[float]:
+        from lerobot.scripts.lerobot_train import update_policy
+
+        times = []
+        self.native.train()
+        for step in range(count):
+            batch = copy.copy(self.batches[step % len(self.batches)])
+            started = time.perf_counter()
+            self.tracker, _ = update_policy(
+                self.tracker,
+                self.native,
+                self.preprocessor(batch),
+                self.optimizer,
+                self.preset.grad_clip_norm,
+                accelerator=self.accelerator,
+            )
+            times.append(time.perf_counter() - started)
+        return times
+
+    def wrapper_steps(self, count: int) -> list[float]:
+        import lightning
+        import torch
+
+        times: list[float] = []
+
+        class Clock(lightning.Callback):
+            def on_train_batch_start(self, *args: Any) -> None:
+                self.started = time.perf_counter()
+
+            def on_train_batch_end(self, *args: Any) -> None:
+                times.append(time.perf_counter() - self.started)
+
+        loader = torch.utils.data.DataLoader(
+            [self.batches[step % len(self.batches)] for step in range(count)],
+            batch_size=None,
+            collate_fn=lambda batch: batch,
+        )
+        trainer = lightning.Trainer(
+            max_steps=count,
+            accelerator="cpu",
+            logger=False,
+            enable_checkpointing=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+            callbacks=[Clock()],
+        )
+        trainer.fit(self.wrapper, train_dataloaders=loader)
+        return times
+
+    # --- inference --------------------------------------------------------------------------------
+
+    def native_actions(self, count: int, every_call_runs_the_model: bool) -> list[float]:
+        import torch
+
+        policy = self.accelerator.unwrap_model(self.native)
+        policy.eval()
+        policy.reset()
+        times = []
+        with torch.no_grad():
+            for _ in range(count):
+                if every_call_runs_the_model:
+                    policy.reset()
+                started = time.perf_counter()
+                self.postprocessor(policy.select_action(self.preprocessor(dict(self.observation))))
+                times.append(time.perf_counter() - started)
+        return times
+
+    def wrapper_actions(self, count: int, every_call_runs_the_model: bool) -> list[float]:
+        self.wrapper.eval()
+        self.wrapper.reset()
+        times = []
+        for _ in range(count):
+            if every_call_runs_the_model:
+                self.wrapper.reset()
+            started = time.perf_counter()
+            self.wrapper.select_action(dict(self.observation))
+            times.append(time.perf_counter() - started)
+        return times
+
+
+def interleaved(native: Callable[[], list[float]], wrapper: Callable[[], list[float]], blocks: int) -> float:
+    """Wrapper median / native median over ``blocks`` interleaved blocks (the first of each discarded)."""
+    native_times: list[float] = []
+    wrapper_times: list[float] = []
+    for block in range(blocks + 1):
+        first, second = (native, wrapper) if block % 2 == 0 else (wrapper, native)
+        # The first step of each block is dropped on both sides: a new Trainer builds a fresh optimizer.
+        times = {id(first): first()[1:], id(second): second()[1:]}
+        if block:  # the first block warms both up
+            native_times += times[id(native)]
+            wrapper_times += times[id(wrapper)]
+    return statistics.median(wrapper_times) / statistics.median(native_times)
+
+
+def fresh_process_seconds(command: list[str], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
         started = time.perf_counter()
-        for _ in range(calls):
-            postprocessor(accelerator.unwrap_model(policy).select_action(preprocessor(dict(observation))))
-    return {"train_step_s": train_s, "select_action_s": (time.perf_counter() - started) / calls}
+        subprocess.run(command, capture_output=True, check=True)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
 
 
-def run_wrapper(root: Path, steps: int, warmup: int) -> dict[str, float]:
-    import lightning
-    import torch
-    from lerobot.utils.feature_utils import dataset_to_policy_features
-    from tiny import TINY_CONFIGS
-
-    from getiaction.policies.lerobot import ACT
-
-    meta, _, batches = _setup(root)
-    features = dataset_to_policy_features(meta.features)
-    module = ACT(
-        input_features=features,
-        output_features=features,
-        stats=meta.stats,
-        **{**TINY_CONFIGS[POLICY], **SIZES},
-    )
-
-    times: list[float] = []
-
-    class Clock(lightning.Callback):
-        def on_train_batch_start(self, *args: Any) -> None:
-            times.append(time.perf_counter())
-
-    loader = torch.utils.data.DataLoader(
-        [batches[step % len(batches)] for step in range(warmup + steps)],
-        batch_size=None,
-        collate_fn=lambda b: b,
-    )
-    trainer = lightning.Trainer(
-        max_steps=warmup + steps,
-        accelerator="auto",
-        devices=1,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        callbacks=[Clock()],
-    )
-    trainer.fit(module, train_dataloaders=loader)
-    finished = time.perf_counter()
-    train_s = (finished - times[warmup]) / steps
-
-    module.eval()
-    observation = {key: batches[0][key][0] for key in ("observation.state", "observation.image")}
-    calls = 50
-    with torch.inference_mode():
-        started = time.perf_counter()
-        for _ in range(calls):
-            module.select_action(dict(observation))
-    return {"train_step_s": train_s, "select_action_s": (time.perf_counter() - started) / calls}
-
-
-def import_seconds(statement: str) -> float:
-    code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return float(result.stdout.strip().splitlines()[-1])
+def spread(values: list[float]) -> float:
+    return (max(values) - min(values)) / statistics.median(values)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--variant", choices=["native", "wrapper"])
-    parser.add_argument("--root", type=Path)
-    parser.add_argument("--steps", type=int, default=30)
-    parser.add_argument("--warmup", type=int, default=5)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--blocks", type=int, default=4, help="interleaved blocks per round")
+    parser.add_argument("--steps", type=int, default=3, help="training steps per block (realistic size)")
+    parser.add_argument("--calls", type=int, default=20, help="select_action calls per block")
+    parser.add_argument("--skip-imports", action="store_true")
     args = parser.parse_args()
 
-    if args.variant:  # a child process: measure one variant, report as JSON
-        run = run_native if args.variant == "native" else run_wrapper
-        result = run(args.root, args.steps, args.warmup)
-        print(json.dumps({**result, "peak_rss_mb": _peak_rss_mb()}))
-        return
+    from tiny import TINY_CONFIGS
 
-    from tiny import make_dataset
-
+    TINY.update(TINY_CONFIGS["act"])
+    rows: list[tuple[str, list[float]]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        root = make_dataset(Path(tmp) / "tiny", episodes=4, frames=40)
-        results = {}
-        for variant in ("native", "wrapper"):
-            command = [sys.executable, __file__, "--variant", variant, "--root", str(root)]
-            command += ["--steps", str(args.steps), "--warmup", str(args.warmup)]
-            output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-            results[variant] = json.loads(output.strip().splitlines()[-1])
+        for label, sizes, image_size, steps in (
+            ("ACT defaults", REALISTIC, 96, args.steps),
+            ("ACT tiny", TINY, 64, 10 * args.steps),
+        ):
+            pair = Pair(make_dataset(Path(tmp) / label.replace(" ", "_"), image_size), sizes)
+            pair_steps = steps
+            measures: dict[str, list[float]] = {
+                "train step": [],
+                "select_action (model)": [],
+                "select_action (queue)": [],
+            }
+            for _ in range(args.rounds):
+                measures["train step"].append(
+                    interleaved(
+                        lambda pair=pair, count=pair_steps: pair.native_steps(count),
+                        lambda pair=pair, count=pair_steps: pair.wrapper_steps(count),
+                        args.blocks,
+                    )
+                )
+                for name, runs_model in (("select_action (model)", True), ("select_action (queue)", False)):
+                    measures[name].append(
+                        interleaved(
+                            lambda pair=pair, runs_model=runs_model: pair.native_actions(
+                                args.calls, runs_model
+                            ),
+                            lambda pair=pair, runs_model=runs_model: pair.wrapper_actions(
+                                args.calls, runs_model
+                            ),
+                            args.blocks,
+                        )
+                    )
+            rows += [(f"{label}: {name}", values) for name, values in measures.items()]
 
-    native, wrapper = results["native"], results["wrapper"]
-    print(f"ACT {SIZES}, batch {BATCH_SIZE}, {args.steps} timed steps after {args.warmup} warm-up steps")
-    print(f"{'metric':<26}{'native LeRobot':>16}{'getiaction':>14}{'ratio':>9}")
-    for key, label in (
-        ("train_step_s", "train step (s)"),
-        ("select_action_s", "select_action (s)"),
-        ("peak_rss_mb", "peak RSS (MB)"),
-    ):
-        print(f"{label:<26}{native[key]:>16.4f}{wrapper[key]:>14.4f}{wrapper[key] / native[key]:>9.2f}")
+    if not args.skip_imports:
+        python = sys.executable
+        native = [python, "-c", "import lightning; import lerobot.policies.act.modeling_act"]
+        rows.append(
+            (
+                "import ACT (fresh process)",
+                [
+                    fresh_process_seconds([python, "-c", "from getiaction.policies.lerobot import ACT"], 3)
+                    / fresh_process_seconds(native, 3)
+                    for _ in range(args.rounds)
+                ],
+            )
+        )
+        cli = [str(Path(python).parent / "getiaction"), "--help"]
+        rows.append(
+            (
+                "getiaction --help (fresh process)",
+                [
+                    fresh_process_seconds(cli, 3) / fresh_process_seconds(native, 3)
+                    for _ in range(args.rounds)
+                ],
+            )
+        )
 
-    bare = import_seconds("import getiaction.policies.lerobot")
-    native_import = import_seconds("import lerobot.policies.act.modeling_act")
-    wrapper_import = import_seconds("from getiaction.policies.lerobot import ACT")
-    print(f"{'import package (s)':<26}{'':>16}{bare:>14.2f}")
     print(
-        f"{'import ACT (s)':<26}{native_import:>16.2f}{wrapper_import:>14.2f}{wrapper_import / native_import:>9.2f}"
+        f"getiaction / native LeRobot: median ratio per round over {args.rounds} rounds (1.00 = no overhead)"
     )
-    print("(native import: lerobot.policies.act.modeling_act; the wrapper's includes Lightning)")
+    print(f"{'measure':<44}{'rounds':>28}{'median':>9}{'spread':>9}")
+    for name, values in rows:
+        rounds = " ".join(f"{value:.3f}" for value in values)
+        print(f"{name:<44}{rounds:>28}{statistics.median(values):>9.3f}{spread(values):>8.1%}")
 
 
 if __name__ == "__main__":
