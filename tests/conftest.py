@@ -38,8 +38,9 @@ def tiny_dataset_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_meta(tiny_dataset_root: Path) -> Any:
-    from lerobot.datasets import LeRobotDatasetMetadata
     from tiny import REPO_ID
+
+    from getiaction.policies.lerobot._compat import LeRobotDatasetMetadata
 
     return LeRobotDatasetMetadata(REPO_ID, root=tiny_dataset_root)
 

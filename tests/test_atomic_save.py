@@ -14,11 +14,14 @@ from typing import Any
 
 import pytest
 import torch
-from lerobot.datasets import LeRobotDataset, LeRobotDatasetMetadata
-from lerobot.utils.feature_utils import dataset_to_policy_features
 from tiny import REPO_ID, TINY_CONFIGS
 
 from getiaction.policies.lerobot import ACT
+from getiaction.policies.lerobot._compat import (
+    LeRobotDataset,
+    LeRobotDatasetMetadata,
+    dataset_to_policy_features,
+)
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="faults are injected into a forked process")
 

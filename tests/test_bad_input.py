@@ -19,8 +19,6 @@ from typing import Any
 import lightning
 import pytest
 import torch
-from lerobot.datasets import LeRobotDataset, LeRobotDatasetMetadata
-from lerobot.utils.feature_utils import dataset_to_policy_features
 from tiny import REPO_ID, TINY_CONFIGS
 
 from getiaction.data.lerobot import LeRobotDataModule
@@ -34,6 +32,11 @@ from getiaction.errors import (
     StatsError,
 )
 from getiaction.policies.lerobot import ACT, Diffusion, LeRobotPolicy
+from getiaction.policies.lerobot._compat import (
+    LeRobotDataset,
+    LeRobotDatasetMetadata,
+    dataset_to_policy_features,
+)
 
 TINY = TINY_CONFIGS["act"]
 

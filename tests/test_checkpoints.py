@@ -11,19 +11,22 @@ from typing import Any
 import lightning
 import pytest
 import torch
-from lerobot.datasets import LeRobotDataset, LeRobotDatasetMetadata
 from lerobot.policies.factory import (
     get_policy_class,
     make_policy,
     make_policy_config,
     make_pre_post_processors,
 )
-from lerobot.utils.feature_utils import dataset_to_policy_features
 from tiny import REPO_ID, TINY_CONFIGS
 
 import getiaction.policies.lerobot as wrappers
 from getiaction.data.lerobot import LeRobotDataModule
 from getiaction.policies.lerobot import ACT, Diffusion, LeRobotPolicy, LeRobotPolicyModule
+from getiaction.policies.lerobot._compat import (
+    LeRobotDataset,
+    LeRobotDatasetMetadata,
+    dataset_to_policy_features,
+)
 
 
 def wrapper_class(policy_type: str) -> type[LeRobotPolicyModule[Any]]:

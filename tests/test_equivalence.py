@@ -15,7 +15,6 @@ from typing import Any
 import lightning
 import pytest
 import torch
-from lerobot.datasets import LeRobotDataset, LeRobotDatasetMetadata
 from lerobot.datasets.factory import resolve_delta_timestamps
 from lerobot.policies.factory import (
     make_policy,
@@ -23,11 +22,15 @@ from lerobot.policies.factory import (
     make_pre_post_processors,
 )
 from lerobot.policies.pretrained import PreTrainedPolicy
-from lerobot.utils.feature_utils import dataset_to_policy_features
 from tiny import REPO_ID, TINY_CONFIGS
 
 import getiaction.policies.lerobot as wrappers
 from getiaction.policies.lerobot import LeRobotPolicy, LeRobotPolicyModule
+from getiaction.policies.lerobot._compat import (
+    LeRobotDataset,
+    LeRobotDatasetMetadata,
+    dataset_to_policy_features,
+)
 
 TRAIN_STEPS = 3
 BATCH_SIZE = 4

@@ -13,14 +13,18 @@ import lightning
 import pytest
 import torch
 import yaml
-from lerobot.datasets import EpisodeAwareSampler, LeRobotDataset, LeRobotDatasetMetadata
-from lerobot.utils.feature_utils import dataset_to_policy_features
 from tiny import REPO_ID, TINY_CONFIGS
 
 import getiaction.policies.lerobot as wrappers
 from getiaction.cli import run_cli
 from getiaction.data.lerobot import LeRobotDataModule, shard_batches
 from getiaction.policies.lerobot import ACT, LeRobotPolicy
+from getiaction.policies.lerobot._compat import (
+    EpisodeAwareSampler,
+    LeRobotDataset,
+    LeRobotDatasetMetadata,
+    dataset_to_policy_features,
+)
 
 TESTS = Path(__file__).parent
 CONFIGS = TESTS.parent / "configs"

@@ -12,12 +12,15 @@ import lightning
 import pytest
 import torch
 from lerobot.configs.types import FeatureType, PolicyFeature
-from lerobot.datasets import LeRobotDataset, LeRobotDatasetMetadata
 from lerobot.datasets.factory import resolve_delta_timestamps
-from lerobot.utils.feature_utils import dataset_to_policy_features
 from tiny import REPO_ID, TINY_CONFIGS
 
 from getiaction.policies.lerobot import ACT, POLICY_CLASSES, Diffusion, LeRobotPolicy
+from getiaction.policies.lerobot._compat import (
+    LeRobotDataset,
+    LeRobotDatasetMetadata,
+    dataset_to_policy_features,
+)
 
 TINY_ACT = TINY_CONFIGS["act"]
 

@@ -189,7 +189,8 @@ def make_vector_env(
     ``FreezeAfterEpisodeEnd``, so a finished episode costs nothing while the rest of its batch runs.
     """
     import gymnasium as gym
-    from lerobot.envs.utils import freeze_after_episode_end
+
+    from getiaction.policies.lerobot._compat import freeze_after_episode_end
 
     _register(env_id)
     kwargs = dict(env_kwargs or {})
@@ -247,7 +248,7 @@ def rollout(
     its later transitions ignored; success is the environment's ``is_success`` at the episode's
     end. ``progress(step, done)`` is called after each step.
     """
-    from lerobot.envs.utils import NEW_ROLLOUT_OPTION
+    from getiaction.policies.lerobot._compat import NEW_ROLLOUT_OPTION
 
     n = env.num_envs
     if len(seeds) != n:

@@ -11,13 +11,23 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 from lerobot.configs.policies import PreTrainedConfig
-from lerobot.datasets import EpisodeAwareSampler, LeRobotDataset, LeRobotDatasetMetadata
 from lerobot.datasets.factory import resolve_delta_timestamps
-from lerobot.transforms import ImageTransforms, ImageTransformsConfig
-from lerobot.utils.collate import lerobot_collate_fn
-from lerobot.utils.constants import IMAGENET_STATS
 from lightning.pytorch import LightningDataModule
 from torch.utils.data import DataLoader, DistributedSampler
+
+from getiaction.policies.lerobot._compat import (
+    IMAGENET_STATS,
+    UINT8_FRAMES,
+    EpisodeAwareSampler,
+    ImageTransforms,
+    ImageTransformsConfig,
+    LeRobotDataset,
+    LeRobotDatasetMetadata,
+    absolute_to_relative_idx,
+    depth_keys,
+    has_language_columns,
+    lerobot_collate_fn,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -181,7 +191,7 @@ class LeRobotDataModule(LightningDataModule):
             image_transforms=image_transforms,
             revision=self.revision,
             video_backend=self.video_backend,
-            return_uint8=True,  # as lerobot_train; the policy module converts to floats in [0, 1]
+            **UINT8_FRAMES,  # as lerobot_train; the policy module converts to floats in [0, 1]
             tolerance_s=self.tolerance_s,
         )
 
@@ -203,7 +213,7 @@ class LeRobotDataModule(LightningDataModule):
             drop_n_last_frames=self._drop_n_last_frames,
             shuffle=True,
             seed=self.seed,
-            absolute_to_relative_idx=dataset.absolute_to_relative_idx,
+            absolute_to_relative_idx=absolute_to_relative_idx(dataset),
         )
         world_size, rank = (self.trainer.world_size, self.trainer.global_rank) if self.trainer else (1, 0)
         sampler: EpisodeAwareSampler | ShardedEpisodeSampler = (
@@ -250,7 +260,7 @@ class LeRobotDataModule(LightningDataModule):
             num_workers=self.num_workers,
             pin_memory=self.pin_memory,
             drop_last=False,
-            collate_fn=lerobot_collate_fn if meta.has_language_columns else None,
+            collate_fn=lerobot_collate_fn if has_language_columns(meta) else None,
             persistent_workers=workers,
             prefetch_factor=2 if workers else None,
         )
@@ -410,7 +420,7 @@ def training_stats(
     stats: dict[str, dict[str, Any]] = {key: dict(values) for key, values in meta.stats.items()}
     if use_imagenet_stats:
         for key in meta.camera_keys:
-            if key in meta.depth_keys or key not in stats:
+            if key in depth_keys(meta) or key not in stats:
                 continue
             for name, values in IMAGENET_STATS.items():
                 stats[key][name] = torch.tensor(values, dtype=torch.float32)

@@ -12,7 +12,13 @@ from lerobot.policies.factory import get_policy_class, make_pre_post_processors
 from lerobot.processor import DeviceProcessorStep, NormalizerProcessorStep
 from lerobot.utils.constants import ACTION
 
-from getiaction.policies.lerobot._compat import dataset_to_policy_features
+from getiaction.policies.lerobot._compat import (
+    LEROBOT_TRAIN_AUTOCASTS,
+    dataset_to_policy_features,
+    pretrained_revision,
+    processor_revision,
+    relative_actions_step,
+)
 from getiaction.policies.lerobot._config import decode_config
 from getiaction.policies.lerobot._features import (
     TensorStats,
@@ -23,9 +29,10 @@ from getiaction.policies.lerobot._features import (
 
 if TYPE_CHECKING:
     from lerobot.configs.policies import PreTrainedConfig
-    from lerobot.datasets import LeRobotDatasetMetadata
     from lerobot.policies.pretrained import PreTrainedPolicy
     from lerobot.processor import PolicyProcessorPipeline
+
+    from getiaction.policies.lerobot._compat import LeRobotDatasetMetadata
 
     Preprocessor = PolicyProcessorPipeline[dict[str, Any], dict[str, Any]]
     Postprocessor = PolicyProcessorPipeline[torch.Tensor, torch.Tensor]
@@ -92,6 +99,8 @@ def training_precision(config: PreTrainedConfig, device: torch.device) -> torch.
     (bfloat16, float16; float32 is full precision) or, for configs without one, from ``use_amp``
     (torch.autocast's default for the device: bf16 on CPU, fp16 on CUDA).
     """
+    if not LEROBOT_TRAIN_AUTOCASTS:  # lerobot<0.6 trains in full precision
+        return None
     if hasattr(config, "dtype"):  # declared by some configs only
         return {"bfloat16": torch.bfloat16, "float16": torch.float16}.get(str(getattr(config, "dtype")))  # noqa: B009
     if getattr(config, "use_amp", False):
@@ -131,7 +140,7 @@ def build_policy(
         return policy_class.from_pretrained(
             config.pretrained_path,
             config=config,
-            revision=config.pretrained_revision,
+            revision=pretrained_revision(config),
             strict=strict,
             **policy_kwargs,
         )
@@ -172,7 +181,7 @@ def build_processors(
             "norm_map": norm_map,
         }
     if getattr(config, "use_relative_actions", False):
-        pre["relative_actions_processor"] = {
+        pre[relative_actions_step()] = {
             "enabled": True,
             "exclude_joints": getattr(config, "relative_exclude_joints", []),
             "action_names": getattr(config, "action_feature_names", None),
@@ -181,7 +190,7 @@ def build_processors(
     return make_pre_post_processors(
         config,
         pretrained_path=str(config.pretrained_path),
-        pretrained_revision=config.pretrained_revision,
+        **processor_revision(pretrained_revision(config)),
         preprocessor_overrides=pre,
         postprocessor_overrides=post,
     )

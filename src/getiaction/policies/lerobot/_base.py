@@ -62,10 +62,10 @@ from getiaction.policies.lerobot._persistence import (
 )
 
 if TYPE_CHECKING:
-    from lerobot.datasets import LeRobotDataset, LeRobotDatasetMetadata
     from lerobot.policies.pretrained import PreTrainedPolicy
 
     from getiaction.policies.lerobot._assembly import Postprocessor, Preprocessor
+    from getiaction.policies.lerobot._compat import LeRobotDataset, LeRobotDatasetMetadata
 
 __all__ = ["LeRobotPolicyModule"]
 
