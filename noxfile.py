@@ -6,7 +6,12 @@ nothing but install time. ``uv sync --locked`` makes the environment match the l
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
+import subprocess
+import tempfile
+import tomllib
 from pathlib import Path
 
 import nox
@@ -122,3 +127,111 @@ def bench(session: nox.Session) -> None:
     """Wrapper against native LeRobot, interleaved in one process: step time, select_action, imports, CLI."""
     sync(session)
     run(session, "python", "tests/bench/bench_overhead.py", *session.posargs)
+
+
+# What the rehearsal runs in the throwaway checkout, stage by stage (the tiny model tests: the policies
+# every release since 0.4 has, against native LeRobot).
+UPGRADE_STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("generate", ("python", "-m", "codegen")),
+    ("typecheck", ("mypy",)),
+    ("parity", ("pytest", "-q", "-p", "no:cacheprovider", "tests/test_generated_parity.py")),
+    (
+        "model tests",
+        (
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/test_equivalence.py",
+            "-k",
+            "select_action_equals_native or same_seed or lightning_training_equals_lerobot_train "
+            "or universal_wrapper_equals",
+        ),
+    ),
+)
+
+
+@nox.session
+def upgrade(session: nox.Session) -> None:
+    """Rehearse a LeRobot upgrade in a throwaway environment: ``nox -s upgrade -- 0.5.1``.
+
+    Copies the checkout, pins the given release there, installs it into a new environment, regenerates the
+    wrappers, runs ``mypy --strict``, the parity tests and the tiny model tests, then prints the API changelog
+    from the committed snapshot to that release. Exits non-zero naming the stage that failed. Nothing in
+    this checkout changes; the copy's path is printed, its new snapshot under ``api_snapshot.json``.
+    """
+    if len(session.posargs) != 1 or not re.fullmatch(r"\d+\.\d+(\.\d+)?", session.posargs[0]):
+        session.error("give the LeRobot release to rehearse: nox -s upgrade -- 0.5.1")
+    version = session.posargs[0]
+    root = Path(__file__).resolve().parent
+    work = Path(tempfile.mkdtemp(prefix=f"getiaction-upgrade-{version}-"))
+    copy = work / "checkout"
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=root,
+        capture_output=True,
+        check=True,
+        text=True,
+    ).stdout.split("\0")
+    for name in filter(None, listed):
+        if (root / name).is_file():
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(root / name, copy / name)
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    current = re.search(r"lerobot\[[^\]]*\]==([\w.]+)", " ".join(project["project"]["dependencies"]))
+    assert current is not None
+    pyproject = copy / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text(encoding="utf-8").replace(f"=={current.group(1)}", f"=={version}"),
+        encoding="utf-8",
+    )
+    pins = {
+        name: spec
+        for spec in project["dependency-groups"]["dev"]
+        if isinstance(spec, str)
+        for name in (re.split(r"[<>=\[]", spec)[0],)
+    }
+    venv = work / "venv"
+    python = str(venv / "bin" / "python")
+    session.log(f"upgrade rehearsal for lerobot {version} in {work}")
+    session.run("uv", "venv", "--quiet", "--python", "3.12", str(venv), external=True)
+    session.run(
+        "uv",
+        "pip",
+        "install",
+        "--quiet",
+        "--python",
+        python,
+        f"lerobot[dataset,diffusion,accelerate-dep]=={version}",
+        *project["project"]["dependencies"][1:],  # lightning, jsonargparse
+        *project["dependency-groups"]["codegen"],
+        pins["ruff"],
+        pins["mypy"],
+        pins["pytest"],
+        "packaging",
+        external=True,
+        env={"UV_COMPILE_BYTECODE": "1"},
+    )
+    session.run(
+        "uv", "pip", "install", "--quiet", "--python", python, "--no-deps", "-e", str(copy), external=True
+    )
+    environment = {**OFFLINE, "VIRTUAL_ENV": str(venv), "PATH": f"{venv / 'bin'}:{os.environ['PATH']}"}
+    session.chdir(copy)
+    for stage, command in UPGRADE_STAGES:
+        session.log(f"stage {stage}: {' '.join(command)}")
+        program = python if command[0] == "python" else str(venv / "bin" / command[0])
+        try:
+            session.run(program, *command[1:], external=True, env=environment)
+        except nox.command.CommandFailed:
+            session.error(f"lerobot {version}: stage '{stage}' failed (the copy is in {copy})")
+    session.log(f"stage changelog: committed snapshot (lerobot {current.group(1)}) -> lerobot {version}")
+    session.run(
+        python,
+        "-m",
+        "codegen",
+        "--changelog",
+        str(root / "codegen" / "api_snapshot.json"),
+        external=True,
+        env=environment,
+    )
+    session.log(f"lerobot {version}: every stage passed; regenerated files and snapshot in {copy}")
