@@ -227,6 +227,7 @@ def main() -> None:
     parser.add_argument("--blocks", type=int, default=4, help="interleaved blocks per round")
     parser.add_argument("--steps", type=int, default=3, help="training steps per block (realistic size)")
     parser.add_argument("--calls", type=int, default=20, help="select_action calls per block")
+    parser.add_argument("--import-repeats", type=int, default=4, help="fresh processes per command and round")
     parser.add_argument("--skip-imports", action="store_true")
     args = parser.parse_args()
 
@@ -254,14 +255,18 @@ def main() -> None:
                         args.blocks,
                     )
                 )
-                for name, runs_model in (("select_action (model)", True), ("select_action (queue)", False)):
+                # Served from the queue a call costs a fraction of a millisecond: ten times the calls.
+                for name, runs_model, calls in (
+                    ("select_action (model)", True, args.calls),
+                    ("select_action (queue)", False, 10 * args.calls),
+                ):
                     measures[name].append(
                         interleaved(
-                            lambda pair=pair, runs_model=runs_model: pair.native_actions(
-                                args.calls, runs_model
+                            lambda pair=pair, runs_model=runs_model, calls=calls: pair.native_actions(
+                                calls, runs_model
                             ),
-                            lambda pair=pair, runs_model=runs_model: pair.wrapper_actions(
-                                args.calls, runs_model
+                            lambda pair=pair, runs_model=runs_model, calls=calls: pair.wrapper_actions(
+                                calls, runs_model
                             ),
                             args.blocks,
                         )
@@ -270,27 +275,20 @@ def main() -> None:
 
     if not args.skip_imports:
         python = sys.executable
-        native = [python, "-c", "import lightning; import lerobot.policies.act.modeling_act"]
-        rows.append(
-            (
-                "import ACT (fresh process)",
-                [
-                    fresh_process_seconds([python, "-c", "from getiaction.policies.lerobot import ACT"], 3)
-                    / fresh_process_seconds(native, 3)
-                    for _ in range(args.rounds)
-                ],
-            )
-        )
-        cli = [str(Path(python).parent / "getiaction"), "--help"]
-        rows.append(
-            (
-                "getiaction --help (fresh process)",
-                [
-                    fresh_process_seconds(cli, 3) / fresh_process_seconds(native, 3)
-                    for _ in range(args.rounds)
-                ],
-            )
-        )
+        commands = {
+            "native": [python, "-c", "import lightning; import lerobot.policies.act.modeling_act"],
+            "import ACT (fresh process)": [python, "-c", "from getiaction.policies.lerobot import ACT"],
+            "getiaction --help (fresh process)": [str(Path(python).parent / "getiaction"), "--help"],
+        }
+        ratios: dict[str, list[float]] = {name: [] for name in commands if name != "native"}
+        for _ in range(args.rounds):
+            times: dict[str, list[float]] = {name: [] for name in commands}
+            for _ in range(args.import_repeats):  # interleaved: native, import, CLI, native, ...
+                for name, command in commands.items():
+                    times[name].append(fresh_process_seconds(command, 1))
+            for name in ratios:
+                ratios[name].append(statistics.median(times[name]) / statistics.median(times["native"]))
+        rows += list(ratios.items())
 
     print(
         f"getiaction / native LeRobot: median ratio per round over {args.rounds} rounds (1.00 = no overhead)"
