@@ -26,7 +26,7 @@ from lerobot.utils.random_utils import deserialize_rng_state, serialize_rng_stat
 from lightning.pytorch import LightningModule
 from torch import Tensor
 
-from getiaction.errors import ConfigError, ConfigTypeError, FeatureError, SavedPolicyError, did_you_mean
+from getiaction.errors import ConfigError, FeatureError, SavedPolicyError
 from getiaction.policies.lerobot._assembly import (
     apply_dataset_metadata,
     build_policy,
@@ -38,7 +38,7 @@ from getiaction.policies.lerobot._assembly import (
     training_precision,
 )
 from getiaction.policies.lerobot._availability import missing_extra_hint
-from getiaction.policies.lerobot._config import decode_config, plain_fields
+from getiaction.policies.lerobot._config import plain_fields
 from getiaction.policies.lerobot._features import (
     Stats,
     TensorStats,
@@ -48,16 +48,16 @@ from getiaction.policies.lerobot._features import (
     check_batch,
     check_declared_features,
     check_stats,
-    normalise_features,
     tensor_stats,
 )
 from getiaction.policies.lerobot._persistence import (
     CHECKPOINT_KEY,
     check_lerobot_version,
-    config_class_for,
+    checkpoint_config,
     lerobot_version,
     read_checkpoint,
     read_pretrained_config,
+    with_overrides,
     write_pretrained,
 )
 
@@ -70,9 +70,6 @@ if TYPE_CHECKING:
 __all__ = ["LeRobotPolicyModule"]
 
 ConfigT = TypeVar("ConfigT", bound=PreTrainedConfig)
-
-# Lightning writes these into hyperparameters for its own use; they are not policy parameters.
-_LIGHTNING_HPARAMS = ("_class_path", "_instantiator")
 
 
 class LeRobotPolicyModule(LightningModule, Generic[ConfigT]):
@@ -476,29 +473,9 @@ class LeRobotPolicyModule(LightningModule, Generic[ConfigT]):
                 f"{path}: holds a {saved_type!r} policy, which {cls.__name__} cannot load; use its own class "
                 "or LeRobotPolicy"
             )
-        hparams: dict[str, Any] = dict(checkpoint.get("hyper_parameters") or {})
-        if hparams_file is not None:
-            from lightning.pytorch.core.saving import load_hparams_from_yaml
-
-            hparams.update(load_hparams_from_yaml(str(hparams_file)))
-        for key in _LIGHTNING_HPARAMS:
-            hparams.pop(key, None)
-        config_class = config_class_for(saved_type, str(path))
-        fields = {field for field, spec in config_class.__dataclass_fields__.items() if spec.init}
-        unknown = sorted(set(hparams) - fields)
-        if unknown:
-            raise SavedPolicyError(
-                f"{path}: hyperparameters {unknown} are not fields of lerobot {lerobot_version()}'s "
-                f"{config_class.__name__} (written by another release, or altered)"
-            )
-        bad_overrides = sorted(set(kwargs) - fields)
-        if bad_overrides:
-            raise ConfigTypeError(
-                f"{cls.__name__}.load_from_checkpoint got unknown config fields {bad_overrides}."
-                f"{did_you_mean(bad_overrides[0], fields)}"
-            )
-        hparams.update(kwargs)
-        config = decode_config(config_class, normalise_features(hparams), owner=str(path))
+        config, hparams = checkpoint_config(
+            checkpoint, path, hparams_file=hparams_file, overrides=kwargs, owner=cls.__name__
+        )
         module = cls._from_config(config, build=_declares_features(hparams))
         module.on_load_checkpoint(checkpoint)
         module.load_state_dict(checkpoint["state_dict"], strict=True if strict is None else strict)
@@ -538,17 +515,7 @@ class LeRobotPolicyModule(LightningModule, Generic[ConfigT]):
                 f"{source}: holds a {config.type!r} policy, which {cls.__name__} cannot load; use its own class "
                 "or LeRobotPolicy.from_pretrained"
             )
-        if overrides:
-            fields = plain_fields(config)
-            unknown = sorted(set(overrides) - set(fields))
-            if unknown:
-                raise ConfigTypeError(
-                    f"{cls.__name__}.from_pretrained got unknown config fields {unknown}."
-                    f"{did_you_mean(unknown[0], fields)}"
-                )
-            config = decode_config(
-                type(config), {**fields, **overrides}, owner=f"{cls.__name__}.from_pretrained"
-            )
+        config = with_overrides(config, overrides, owner=f"{cls.__name__}.from_pretrained")
         config.pretrained_path = Path(
             source
         )  # as lerobot-train sets it: weights and processors load from here

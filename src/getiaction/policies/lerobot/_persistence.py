@@ -8,6 +8,7 @@ until the new one is complete.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.metadata
 import json
@@ -27,13 +28,16 @@ from lerobot.configs.policies import PreTrainedConfig
 from lerobot.utils.constants import POLICY_POSTPROCESSOR_DEFAULT_NAME, POLICY_PREPROCESSOR_DEFAULT_NAME
 from safetensors import safe_open
 
-from getiaction.errors import ConfigError, SavedPolicyError
-from getiaction.policies.lerobot._config import decode_config
+from getiaction.errors import ConfigError, ConfigTypeError, SavedPolicyError, did_you_mean
+from getiaction.policies.lerobot._config import decode_config, plain_fields
+from getiaction.policies.lerobot._features import normalise_features
 
 # Written beside LeRobot's files by `save_pretrained`; LeRobot's loaders ignore it.
 PROVENANCE_FILE = "getiaction.json"
 # Under this key a Lightning checkpoint holds what its state dict cannot.
 CHECKPOINT_KEY = "getiaction"
+# Lightning writes these into hyperparameters for its own use; they are not policy parameters.
+LIGHTNING_HPARAMS = ("_class_path", "_instantiator")
 PROCESSOR_FILES = (f"{POLICY_PREPROCESSOR_DEFAULT_NAME}.json", f"{POLICY_POSTPROCESSOR_DEFAULT_NAME}.json")
 _PROCESSOR_PREFIXES = (POLICY_PREPROCESSOR_DEFAULT_NAME, POLICY_POSTPROCESSOR_DEFAULT_NAME)
 # Files a pretrained save may hold; a directory with anything else is not ours to replace.
@@ -80,6 +84,59 @@ def read_checkpoint(path: Path, map_location: Any = None) -> dict[str, Any]:
         # entry the policy would run unnormalised without a word.
         raise SavedPolicyError(f"{path}: the {CHECKPOINT_KEY!r} entry has no 'stats'; the file was altered")
     return dict(checkpoint)
+
+
+def checkpoint_config(
+    checkpoint: Mapping[str, Any],
+    path: Path,
+    *,
+    hparams_file: str | Path | None,
+    overrides: Mapping[str, Any],
+    owner: str,
+) -> tuple[PreTrainedConfig, dict[str, Any]]:
+    """The policy config a checkpoint's hyperparameters (and ``overrides``) describe, and those parameters.
+
+    Hyperparameters this LeRobot's config does not have are an error naming the file (Lightning would
+    drop them silently); an unknown override is an error naming it.
+    """
+    hparams: dict[str, Any] = dict(checkpoint.get("hyper_parameters") or {})
+    if hparams_file is not None:
+        from lightning.pytorch.core.saving import load_hparams_from_yaml
+
+        hparams.update(load_hparams_from_yaml(str(hparams_file)))
+    for key in LIGHTNING_HPARAMS:
+        hparams.pop(key, None)
+    config_class = config_class_for(checkpoint[CHECKPOINT_KEY].get("policy_type"), str(path))
+    fields = _init_fields(config_class)
+    unknown = sorted(set(hparams) - fields)
+    if unknown:
+        raise SavedPolicyError(
+            f"{path}: hyperparameters {unknown} are not fields of lerobot {lerobot_version()}'s "
+            f"{config_class.__name__} (written by another release, or altered)"
+        )
+    _refuse_unknown_overrides(overrides, fields, f"{owner}.load_from_checkpoint")
+    hparams.update(overrides)
+    return decode_config(config_class, normalise_features(hparams), owner=str(path)), hparams
+
+
+def with_overrides(config: PreTrainedConfig, overrides: Mapping[str, Any], *, owner: str) -> PreTrainedConfig:
+    """``config`` with some fields changed, decoded and checked again (the saved config as is without)."""
+    if not overrides:
+        return config
+    _refuse_unknown_overrides(overrides, _init_fields(type(config)), owner)
+    return decode_config(type(config), {**plain_fields(config), **overrides}, owner=owner)
+
+
+def _init_fields(config_class: type[PreTrainedConfig]) -> set[str]:
+    return {field.name for field in dataclasses.fields(config_class) if field.init}
+
+
+def _refuse_unknown_overrides(overrides: Mapping[str, Any], fields: set[str], owner: str) -> None:
+    unknown = sorted(set(overrides) - fields)
+    if unknown:
+        raise ConfigTypeError(
+            f"{owner} got unknown config fields {unknown}.{did_you_mean(unknown[0], fields)}"
+        )
 
 
 # --- LeRobot's pretrained directories ------------------------------------------------------------
