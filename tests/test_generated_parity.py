@@ -45,8 +45,7 @@ def wrapper_for(policy_type: str) -> type:
 
 
 def test_every_registered_policy_has_a_wrapper() -> None:
-    assert sorted(wrappers.POLICY_CLASSES) == sorted(REGISTRY)
-    assert len(REGISTRY) == 19
+    assert sorted(wrappers.POLICY_CLASSES) == sorted(REGISTRY)  # 19 in lerobot 0.6.1
     for policy_type, config_class in REGISTRY.items():
         wrapper = wrapper_for(policy_type)
         assert wrapper.__name__ == config_class.__name__.removesuffix("Config")
@@ -162,10 +161,12 @@ def test_upstream_docs_reach_the_wrappers() -> None:
 
 
 def test_diffusion_tracks_upstream_defaults() -> None:
-    # The drift that broke hand-written wrappers: 0.4.4 -> 0.6.1 changed these.
+    # The drift that broke hand-written wrappers (0.4.4 -> 0.6.1: horizon 16 -> 64, n_action_steps 8 -> 32):
+    # generated from the installed release, the defaults are that release's, whichever it is.
     parameters = inspect.signature(wrappers.Diffusion.__init__).parameters
-    assert parameters["horizon"].default == REGISTRY["diffusion"]().horizon == 64
-    assert parameters["n_action_steps"].default == 32
+    upstream = REGISTRY["diffusion"]()
+    assert parameters["horizon"].default == upstream.horizon
+    assert parameters["n_action_steps"].default == upstream.n_action_steps
 
 
 def test_editor_completion_offers_config_parameters() -> None:
