@@ -127,6 +127,24 @@ def test_changelog_between_two_snapshots() -> None:
     assert "### `beta`" not in text  # unchanged policies are not listed
 
 
+def test_changelog_from_lerobot_0_5_1_to_0_6_1_lists_the_real_drift() -> None:
+    # The 0.5.1 snapshot was written by `nox -s upgrade -- 0.5.1` (the generator run against that release).
+    old = load_snapshot(FIXTURES / "api_snapshot_0.5.1.json")
+    changelog = compare(old, load_snapshot(ROOT / "codegen" / "api_snapshot.json"))
+    counts = changelog.counts
+    assert (counts["policies_added"], counts["policies_removed"]) == (7, 3)
+    assert changelog.removed == ("reward_classifier", "sac", "sarm")
+    assert (counts["fields_added"], counts["fields_retyped"], counts["defaults_changed"]) == (23, 2, 16)
+    diffusion = next(change for change in changelog.changed if change.policy_type == "diffusion")
+    assert ("horizon", "16", "64") in diffusion.defaults and (
+        "n_action_steps",
+        "8",
+        "32",
+    ) in diffusion.defaults
+    groot = next(change for change in changelog.changed if change.policy_type == "groot")
+    assert (len(groot.added), len(groot.retyped), len(groot.defaults)) == (10, 2, 9)
+
+
 def test_committed_snapshot_mirrors_the_installed_lerobot() -> None:
     committed = load_snapshot(ROOT / "codegen" / "api_snapshot.json")
     assert committed["lerobot_version"] == LEROBOT_VERSION
