@@ -93,12 +93,14 @@ def assert_same_weights(native: torch.nn.Module, wrapped: torch.nn.Module) -> No
         )
 
 
-@pytest.mark.parametrize("policy_type", sorted(TINY_CONFIGS))
-def test_select_action_equals_native(
-    policy_type: str, tiny_meta: LeRobotDatasetMetadata, tiny_dataset_root: Path
+def assert_acts_like_native(
+    native: PreTrainedPolicy,
+    preprocessor: Any,
+    postprocessor: Any,
+    wrapped: LeRobotPolicyModule[Any],
+    steps: list[dict[str, Any]],
 ) -> None:
-    _, native, preprocessor, postprocessor = build_native(policy_type, tiny_meta)
-    wrapped = build_wrapper(policy_type, tiny_meta)
+    """Same weights, then ``select_action`` equal to native's (pre -> select -> post) at every step."""
     assert wrapped.lerobot_policy is not None
     assert_same_weights(native, wrapped.lerobot_policy)
 
@@ -106,7 +108,7 @@ def test_select_action_equals_native(
     wrapped.eval()
     native.reset()
     wrapped.reset()
-    for step, observation in enumerate(observations(tiny_dataset_root)):
+    for step, observation in enumerate(steps):
         torch.manual_seed(100 + step)  # stochastic policies (diffusion noise, sampling) see the same draws
         with torch.no_grad():
             expected = postprocessor(native.select_action(preprocessor(copy.deepcopy(observation))))
@@ -114,6 +116,15 @@ def test_select_action_equals_native(
         actual = wrapped.select_action(copy.deepcopy(observation))
         assert actual.dtype == expected.dtype and actual.shape == expected.shape
         assert torch.equal(actual, expected), f"step {step}: max |diff| {(actual - expected).abs().max()}"
+
+
+@pytest.mark.parametrize("policy_type", sorted(TINY_CONFIGS))
+def test_select_action_equals_native(
+    policy_type: str, tiny_meta: LeRobotDatasetMetadata, tiny_dataset_root: Path
+) -> None:
+    _, native, preprocessor, postprocessor = build_native(policy_type, tiny_meta)
+    wrapped = build_wrapper(policy_type, tiny_meta)
+    assert_acts_like_native(native, preprocessor, postprocessor, wrapped, observations(tiny_dataset_root))
 
 
 @pytest.mark.parametrize("policy_type", sorted(TINY_CONFIGS))

@@ -8,7 +8,6 @@ processors, and three Lightning steps equal to ``lerobot_train.update_policy`` t
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from test_equivalence import (
     ACTION_STEPS,
     BATCH_SIZE,
     TRAIN_STEPS,
+    assert_acts_like_native,
     assert_same_weights,
     build_native,
     build_wrapper,
@@ -62,21 +62,7 @@ def fixed_batches(case: VLACase) -> list[dict[str, Any]]:
 def assert_same_actions(case: VLACase, wrapped: Any) -> None:
     """Same weights as make_policy, then select_action equal to native over several steps."""
     _, native, preprocessor, postprocessor = build_native(case.policy_type, case.meta, case.config_kwargs)
-    assert wrapped.lerobot_policy is not None
-    assert_same_weights(native, wrapped.lerobot_policy)
-
-    native.eval()
-    wrapped.eval()
-    native.reset()
-    wrapped.reset()
-    for step, observation in enumerate(observations(case)):
-        torch.manual_seed(100 + step)  # flow matching and diffusion noise: the same draws in both
-        with torch.no_grad():
-            expected = postprocessor(native.select_action(preprocessor(copy.deepcopy(observation))))
-        torch.manual_seed(100 + step)
-        actual = wrapped.select_action(copy.deepcopy(observation))
-        assert actual.dtype == expected.dtype and actual.shape == expected.shape
-        assert torch.equal(actual, expected), f"step {step}: max |diff| {(actual - expected).abs().max()}"
+    assert_acts_like_native(native, preprocessor, postprocessor, wrapped, observations(case))
 
 
 @pytest.mark.parametrize("vla_case", VLA_POLICIES, indirect=True)
