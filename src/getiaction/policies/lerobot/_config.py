@@ -117,10 +117,15 @@ def decode_config(
     return config
 
 
+def field_names(config_class: type[PreTrainedConfig]) -> list[str]:
+    """The config's constructor arguments (its init fields, along the MRO), in declaration order."""
+    return [field.name for field in dataclasses.fields(config_class) if field.init]
+
+
 def plain_fields(config: PreTrainedConfig) -> dict[str, Any]:
     """A config's constructor arguments as plain JSON values (what YAML, checkpoints and hparams hold)."""
     encoded = json.loads(json.dumps(draccus.encode(config)))
-    return {field.name: encoded[field.name] for field in dataclasses.fields(config) if field.init}
+    return {name: encoded[name] for name in field_names(type(config))}
 
 
 def check_value_ranges(config: PreTrainedConfig, *, owner: str) -> None:

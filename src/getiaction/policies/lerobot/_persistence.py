@@ -8,7 +8,6 @@ until the new one is complete.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import importlib.metadata
 import json
@@ -29,7 +28,7 @@ from lerobot.utils.constants import POLICY_POSTPROCESSOR_DEFAULT_NAME, POLICY_PR
 from safetensors import safe_open
 
 from getiaction.errors import ConfigError, ConfigTypeError, SavedPolicyError, did_you_mean
-from getiaction.policies.lerobot._config import decode_config, plain_fields
+from getiaction.policies.lerobot._config import decode_config, field_names, plain_fields
 from getiaction.policies.lerobot._features import normalise_features
 
 # Written beside LeRobot's files by `save_pretrained`; LeRobot's loaders ignore it.
@@ -107,7 +106,7 @@ def checkpoint_config(
     for key in LIGHTNING_HPARAMS:
         hparams.pop(key, None)
     config_class = config_class_for(checkpoint[CHECKPOINT_KEY].get("policy_type"), str(path))
-    fields = _init_fields(config_class)
+    fields = set(field_names(config_class))
     unknown = sorted(set(hparams) - fields)
     if unknown:
         raise SavedPolicyError(
@@ -123,12 +122,8 @@ def with_overrides(config: PreTrainedConfig, overrides: Mapping[str, Any], *, ow
     """``config`` with some fields changed, decoded and checked again (the saved config as is without)."""
     if not overrides:
         return config
-    _refuse_unknown_overrides(overrides, _init_fields(type(config)), owner)
+    _refuse_unknown_overrides(overrides, set(field_names(type(config))), owner)
     return decode_config(type(config), {**plain_fields(config), **overrides}, owner=owner)
-
-
-def _init_fields(config_class: type[PreTrainedConfig]) -> set[str]:
-    return {field.name for field in dataclasses.fields(config_class) if field.init}
 
 
 def _refuse_unknown_overrides(overrides: Mapping[str, Any], fields: set[str], owner: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import inspect
 from collections.abc import Mapping
@@ -14,6 +13,7 @@ from getiaction.errors import ConfigError, ConfigTypeError, did_you_mean
 from getiaction.policies.lerobot._assembly import decode_parameters
 from getiaction.policies.lerobot._availability import missing_extra_hint
 from getiaction.policies.lerobot._base import LeRobotPolicyModule, _declares_features
+from getiaction.policies.lerobot._config import field_names
 from getiaction.policies.lerobot._features import Stats
 
 _PACKAGE = "getiaction.policies.lerobot"
@@ -84,7 +84,7 @@ class LeRobotPolicy(LeRobotPolicyModule[PreTrainedConfig]):
             raise ConfigTypeError(f"LeRobotPolicy needs a policy_name (a string), got {policy_name!r}")
         fields = {**(fields.pop("policy_config", None) or {}), **fields}
         wrapper = wrapper_class(policy_name)
-        known = [field.name for field in dataclasses.fields(wrapper.config_class) if field.init]
+        known = field_names(wrapper.config_class)
         for name in fields:
             if name not in known:
                 raise ConfigTypeError(
