@@ -40,7 +40,7 @@ def tiny_dataset_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_meta(tiny_dataset_root: Path) -> Any:
     from tiny import REPO_ID
 
-    from getiaction.policies.lerobot._compat import LeRobotDatasetMetadata
+    from getiaction._lerobot.compat import LeRobotDatasetMetadata
 
     return LeRobotDatasetMetadata(REPO_ID, root=tiny_dataset_root)
 

@@ -16,12 +16,12 @@ import pytest
 import torch
 from tiny import REPO_ID, TINY_CONFIGS
 
-from getiaction.policies.lerobot import ACT
-from getiaction.policies.lerobot._compat import (
+from getiaction._lerobot.compat import (
     LeRobotDataset,
     LeRobotDatasetMetadata,
     dataset_to_policy_features,
 )
+from getiaction.policies.lerobot import ACT
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="faults are injected into a forked process")
 
@@ -55,6 +55,20 @@ def die_while_saving(module: ACT, directory: Path, sabotage: Callable[[], None])
 
 def crash(*_: Any, **__: Any) -> None:
     os._exit(17)
+
+
+def crash_between_the_renames() -> None:
+    """Die after the old save is moved aside and before the new one is in place."""
+    renames = []
+    real_rename = os.rename
+
+    def rename(source: Any, target: Any) -> None:
+        renames.append(source)
+        if len(renames) == 2:
+            crash()
+        real_rename(source, target)
+
+    os.rename = rename  # type: ignore[assignment]
 
 
 @pytest.fixture
@@ -105,19 +119,7 @@ def test_crash_between_the_renames_is_a_clear_error_naming_the_previous_save(
     directory, before = saved
     newer = policy(tiny_meta, seed=1)
 
-    def sabotage() -> None:
-        renames = []
-        real_rename = os.rename
-
-        def rename(source: Any, target: Any) -> None:
-            renames.append(source)
-            if len(renames) == 2:  # the old save moved aside, the new one not yet in place
-                crash()
-            real_rename(source, target)
-
-        os.rename = rename  # type: ignore[assignment]
-
-    die_while_saving(newer, directory, sabotage)
+    die_while_saving(newer, directory, crash_between_the_renames)
     with pytest.raises(FileNotFoundError, match="interrupted save left the previous version in") as error:
         ACT.from_pretrained(directory)
     previous = Path(str(error.value).rsplit(" in ", 1)[1])
@@ -133,3 +135,20 @@ def test_a_completed_save_replaces_the_old_one(
     after = action(ACT.from_pretrained(directory), tiny_dataset_root)
     assert torch.equal(after, action(newer, tiny_dataset_root)) and not torch.equal(after, before)
     assert [path.name for path in directory.parent.iterdir() if path.name.startswith(".")] == []
+
+
+def test_a_missing_relative_path_that_reads_like_a_repo_id_is_local_with_the_hint(
+    saved: tuple[Path, torch.Tensor], tiny_meta: LeRobotDatasetMetadata, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "outputs/act" matches a hub repo id's shape too; it was sent to the hub, losing the hint.
+    directory, _ = saved
+    monkeypatch.chdir(directory.parent.parent)
+    relative = Path(directory.parent.name) / directory.name
+    newer = policy(tiny_meta, seed=1)
+
+    die_while_saving(newer, relative, crash_between_the_renames)
+    with pytest.raises(FileNotFoundError, match="interrupted save left the previous version in"):
+        ACT.from_pretrained(str(relative))
+    with pytest.raises(FileNotFoundError, match="no such pretrained directory") as never_saved:
+        ACT.from_pretrained(f"{directory.parent.name}/never_saved")
+    assert "hub" not in str(never_saved.value).replace("nor a hub repo id", "")

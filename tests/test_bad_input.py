@@ -21,6 +21,11 @@ import pytest
 import torch
 from tiny import REPO_ID, TINY_CONFIGS
 
+from getiaction._lerobot.compat import (
+    LeRobotDataset,
+    LeRobotDatasetMetadata,
+    dataset_to_policy_features,
+)
 from getiaction.data.lerobot import LeRobotDataModule
 from getiaction.errors import (
     BatchError,
@@ -32,11 +37,6 @@ from getiaction.errors import (
     StatsError,
 )
 from getiaction.policies.lerobot import ACT, Diffusion, LeRobotPolicy
-from getiaction.policies.lerobot._compat import (
-    LeRobotDataset,
-    LeRobotDatasetMetadata,
-    dataset_to_policy_features,
-)
 
 TINY = TINY_CONFIGS["act"]
 

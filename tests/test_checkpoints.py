@@ -20,13 +20,13 @@ from lerobot.policies.factory import (
 from tiny import REPO_ID, TINY_CONFIGS
 
 import getiaction.policies.lerobot as wrappers
-from getiaction.data.lerobot import LeRobotDataModule
-from getiaction.policies.lerobot import ACT, Diffusion, LeRobotPolicy, LeRobotPolicyModule
-from getiaction.policies.lerobot._compat import (
+from getiaction._lerobot.compat import (
     LeRobotDataset,
     LeRobotDatasetMetadata,
     dataset_to_policy_features,
 )
+from getiaction.data.lerobot import LeRobotDataModule
+from getiaction.policies.lerobot import ACT, Diffusion, LeRobotPolicy, LeRobotPolicyModule
 
 
 def wrapper_class(policy_type: str) -> type[LeRobotPolicyModule[Any]]:

@@ -13,9 +13,9 @@ from lerobot.datasets.factory import resolve_delta_timestamps
 from tiny import REPO_ID, TINY_CONFIGS
 
 import getiaction.policies.lerobot as wrappers
+from getiaction._lerobot.compat import LeRobotDatasetMetadata
 from getiaction.cli import run_cli
 from getiaction.data.lerobot import LeRobotDataModule
-from getiaction.policies.lerobot._compat import LeRobotDatasetMetadata
 
 CONFIGS = Path(__file__).parent.parent / "configs"
 GENERATED_CONFIGS = sorted(CONFIGS.glob("lerobot_*.yaml"))
@@ -176,7 +176,7 @@ def test_eval_split_holds_out_the_last_episodes(tiny_dataset_root: Path) -> None
 
 
 def test_imagenet_stats_replace_camera_stats_by_default(tiny_dataset_root: Path) -> None:
-    from getiaction.policies.lerobot._compat import IMAGENET_STATS
+    from getiaction._lerobot.compat import IMAGENET_STATS
 
     datamodule = LeRobotDataModule(REPO_ID, root=tiny_dataset_root, num_workers=0)
     attach(datamodule, wrappers.ACT(**TINY_CONFIGS["act"]))

@@ -25,12 +25,12 @@ from lerobot.policies.pretrained import PreTrainedPolicy
 from tiny import REPO_ID, TINY_CONFIGS
 
 import getiaction.policies.lerobot as wrappers
-from getiaction.policies.lerobot import LeRobotPolicy, LeRobotPolicyModule
-from getiaction.policies.lerobot._compat import (
+from getiaction._lerobot.compat import (
     LeRobotDataset,
     LeRobotDatasetMetadata,
     dataset_to_policy_features,
 )
+from getiaction.policies.lerobot import LeRobotPolicy, LeRobotPolicyModule
 
 TRAIN_STEPS = 3
 BATCH_SIZE = 4

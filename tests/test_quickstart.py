@@ -26,7 +26,7 @@ def pusht_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_recorder_writes_a_lerobot_dataset_and_reuses_it(pusht_root: Path) -> None:
-    from getiaction.policies.lerobot._compat import LeRobotDataset
+    from getiaction._lerobot.compat import LeRobotDataset
 
     dataset = LeRobotDataset(quickstart.REPO_ID, root=pusht_root)
     assert dataset.num_episodes == 2

@@ -25,7 +25,7 @@ def python_blocks(text: str) -> list[str]:
 
 def make_pusht_stand_in(home: Path) -> None:
     """A 2-episode dataset with PushT's features (96x96 camera, 2-d state and action), named lerobot/pusht."""
-    from getiaction.policies.lerobot._compat import LeRobotDataset
+    from getiaction._lerobot.compat import LeRobotDataset
 
     features = {
         "observation.image": {

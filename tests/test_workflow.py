@@ -16,15 +16,16 @@ import yaml
 from tiny import REPO_ID, TINY_CONFIGS
 
 import getiaction.policies.lerobot as wrappers
-from getiaction.cli import run_cli
-from getiaction.data.lerobot import LeRobotDataModule, shard_batches
-from getiaction.policies.lerobot import ACT, LeRobotPolicy
-from getiaction.policies.lerobot._compat import (
+from getiaction._lerobot.compat import (
     EpisodeAwareSampler,
     LeRobotDataset,
     LeRobotDatasetMetadata,
     dataset_to_policy_features,
 )
+from getiaction.cli import run_cli
+from getiaction.data._sharding import shard_batches
+from getiaction.data.lerobot import LeRobotDataModule
+from getiaction.policies.lerobot import ACT, LeRobotPolicy
 
 TESTS = Path(__file__).parent
 CONFIGS = TESTS.parent / "configs"

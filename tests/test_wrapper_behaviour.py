@@ -15,12 +15,12 @@ from lerobot.configs.types import FeatureType, PolicyFeature
 from lerobot.datasets.factory import resolve_delta_timestamps
 from tiny import REPO_ID, TINY_CONFIGS
 
-from getiaction.policies.lerobot import ACT, POLICY_CLASSES, Diffusion, LeRobotPolicy
-from getiaction.policies.lerobot._compat import (
+from getiaction._lerobot.compat import (
     LeRobotDataset,
     LeRobotDatasetMetadata,
     dataset_to_policy_features,
 )
+from getiaction.policies.lerobot import ACT, POLICY_CLASSES, Diffusion, LeRobotPolicy
 
 TINY_ACT = TINY_CONFIGS["act"]
 
@@ -214,3 +214,35 @@ else:
     raise AssertionError("no ImportError")
 """
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_universal_from_dataset_checks_features_given_in_policy_config(
+    tiny_meta: LeRobotDatasetMetadata,
+) -> None:
+    from getiaction.errors import FeatureError
+
+    features = dataset_to_policy_features(tiny_meta.features)
+    inputs = {key: feature for key, feature in features.items() if key != "action"}
+    declared = {
+        "input_features": {**inputs, "observation.state": {"type": "STATE", "shape": [3]}},
+        "output_features": {"action": features["action"]},
+    }
+    with pytest.raises(FeatureError, match=r"'observation.state'.*\(3,\).*\(2,\)"):
+        LeRobotPolicy.from_dataset(tiny_meta, policy_name="act", policy_config={**TINY_ACT, **declared})
+
+
+def test_generated_packages_register_their_classes_for_the_runtime() -> None:
+    from getiaction.policies.lerobot import _registry
+
+    registered = _registry.entry("act")
+    assert registered is not None and registered.class_path == "getiaction.policies.lerobot.ACT"
+    assert registered.load() is ACT
+    assert _registry.entry_for_class(ACT) == registered
+    assert _registry.registered_types() == sorted(POLICY_CLASSES)
+    # The universal wrapper records the explicit class, so the CLI's --ckpt_path rebuilds that one.
+    assert LeRobotPolicy("act", **TINY_ACT).hparams["_class_path"] == "getiaction.policies.lerobot.ACT"
+
+    class MyACT(ACT):
+        pass
+
+    assert MyACT(**TINY_ACT).hparams["_class_path"].endswith(".<locals>.MyACT")  # its own class

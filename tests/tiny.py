@@ -89,7 +89,7 @@ DATASET_FEATURES: dict[str, dict[str, Any]] = {
 
 def make_dataset(root: Path, episodes: int = 3, frames: int = 24, seed: int = 0) -> Path:
     """Record a small image dataset (no video: nothing to decode) and return its root."""
-    from getiaction.policies.lerobot._compat import LeRobotDataset
+    from getiaction._lerobot.compat import LeRobotDataset
 
     rng = np.random.default_rng(seed)
     dataset = LeRobotDataset.create(REPO_ID, fps=FPS, features=DATASET_FEATURES, root=root, use_videos=False)

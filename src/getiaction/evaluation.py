@@ -190,7 +190,7 @@ def make_vector_env(
     """
     import gymnasium as gym
 
-    from getiaction.policies.lerobot._compat import freeze_after_episode_end
+    from getiaction._lerobot.compat import freeze_after_episode_end
 
     _register(env_id)
     kwargs = dict(env_kwargs or {})
@@ -248,7 +248,7 @@ def rollout(
     its later transitions ignored; success is the environment's ``is_success`` at the episode's
     end. ``progress(step, done)`` is called after each step.
     """
-    from getiaction.policies.lerobot._compat import NEW_ROLLOUT_OPTION
+    from getiaction._lerobot.compat import NEW_ROLLOUT_OPTION
 
     n = env.num_envs
     if len(seeds) != n:

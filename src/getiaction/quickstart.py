@@ -143,7 +143,7 @@ def record(
     dataset keeps the controller's clean action: demonstrations then show how to recover from small
     mistakes, which an imitating policy will make (DART, Laskey et al. 2017).
     """
-    from getiaction.policies.lerobot._compat import LeRobotDataset
+    from getiaction._lerobot.compat import LeRobotDataset
 
     marker = root / "meta" / "quickstart.json"
     wanted = {

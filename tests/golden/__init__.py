@@ -10,7 +10,22 @@ loaded on first use, after checking that the installed LeRobot is the release th
 from typing import TYPE_CHECKING
 
 from getiaction._lazy import lazy_exports
-from getiaction.policies.lerobot._availability import is_available, wrapper_import_guard
+from getiaction.policies.lerobot._availability import import_guard, is_available
+from getiaction.policies.lerobot._registry import register_wrappers
+
+# The LeRobot release these wrappers mirror, field for field.
+LEROBOT_VERSION = "0.0.0"
+
+# Registry key -> wrapper class name, for runtime selection by name.
+POLICY_CLASSES: dict[str, str] = {
+    "sample": "Sample",
+}
+
+# Registry key -> the getiaction extra its optional dependencies install with (same name as LeRobot's),
+# for the policies that need one.
+POLICY_EXTRAS: dict[str, str] = {}
+
+register_wrappers(__name__, lerobot_version=LEROBOT_VERSION, classes=POLICY_CLASSES, extras=POLICY_EXTRAS)
 
 if TYPE_CHECKING:
     from getiaction.policies.lerobot._base import LeRobotPolicyModule
@@ -24,20 +39,8 @@ else:
             "LeRobotPolicy": "getiaction.policies.lerobot._universal",
             "Sample": "getiaction.policies.lerobot.sample",
         },
-        guard=wrapper_import_guard,
+        guard=import_guard(__name__),
     )
-
-# The LeRobot release these wrappers mirror, field for field.
-LEROBOT_VERSION = "0.0.0"
-
-# Registry key -> wrapper class name, for runtime selection by name.
-POLICY_CLASSES: dict[str, str] = {
-    "sample": "Sample",
-}
-
-# Registry key -> the getiaction extra its optional dependencies install with (same name as LeRobot's),
-# for the policies that need one.
-POLICY_EXTRAS: dict[str, str] = {}
 
 __all__ = [
     "LEROBOT_VERSION",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import math
 import warnings
-from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,10 +12,9 @@ import torch
 from lerobot.configs.policies import PreTrainedConfig
 from lerobot.datasets.factory import resolve_delta_timestamps
 from lightning.pytorch import LightningDataModule
-from torch.utils.data import DataLoader, DistributedSampler
+from torch.utils.data import DataLoader
 
-from getiaction.policies.lerobot._compat import (
-    IMAGENET_STATS,
+from getiaction._lerobot.compat import (
     UINT8_FRAMES,
     EpisodeAwareSampler,
     ImageTransforms,
@@ -24,17 +22,18 @@ from getiaction.policies.lerobot._compat import (
     LeRobotDataset,
     LeRobotDatasetMetadata,
     absolute_to_relative_idx,
-    depth_keys,
     has_language_columns,
     lerobot_collate_fn,
 )
+from getiaction._lerobot.datasets import training_stats
+from getiaction.data._sharding import ShardedEpisodeSampler
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["LeRobotDataModule", "dataset_metadata", "training_stats"]
+__all__ = ["LeRobotDataModule", "ShardedEpisodeSampler"]
 
 
 class LeRobotDataModule(LightningDataModule):
@@ -309,119 +308,3 @@ def _episode_table(meta: LeRobotDatasetMetadata) -> Any:
     if meta.episodes is None:
         raise ValueError(f"{meta.repo_id} has no episode metadata (meta/episodes) to sample from")
     return meta.episodes
-
-
-class ShardedEpisodeSampler(DistributedSampler[int]):
-    """One rank's share of an ``EpisodeAwareSampler``'s order, in whole batches, as accelerate shards it.
-
-    accelerate's ``BatchSamplerShard`` (``even_batches=True``, what ``lerobot-train`` runs under) deals
-    the global batches round-robin and completes the last round with the epoch's first samples, so
-    every rank trains on the same number of full batches. Being a ``DistributedSampler``, Lightning
-    leaves it in place instead of wrapping (and reshuffling) it.
-    """
-
-    def __init__(
-        self,
-        order: EpisodeAwareSampler,
-        dataset: LeRobotDataset,
-        batch_size: int,
-        num_replicas: int,
-        rank: int,
-    ) -> None:
-        super().__init__(dataset, num_replicas=num_replicas, rank=rank, shuffle=False)
-        self.order = order
-        self.batch_size = batch_size
-        self._start_batch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        super().set_epoch(epoch)
-        self.order.set_epoch(epoch)
-
-    def resume(self, epoch: int, start_batch: int) -> None:
-        """Continue ``epoch`` after this rank's first ``start_batch`` batches."""
-        self.set_epoch(epoch)
-        self._start_batch = start_batch
-
-    def __iter__(self) -> Iterator[int]:
-        start, self._start_batch = self._start_batch, 0
-        order = list(self.order)
-        batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
-        mine = list(shard_batches(batches, self.num_replicas, self.rank, self.batch_size))
-        return iter([index for batch in mine[start:] for index in batch])
-
-    def __len__(self) -> int:
-        global_batches = math.ceil(len(self.order) / self.batch_size)
-        return math.ceil(global_batches / self.num_replicas) * self.batch_size
-
-
-def shard_batches(
-    batches: Sequence[list[int]], num_processes: int, process_index: int, batch_size: int
-) -> Iterator[list[int]]:
-    """The batches process ``process_index`` trains on: accelerate's ``BatchSamplerShard._iter_with_no_split``
-    with ``even_batches=True`` and ``drop_last=False`` (its defaults under ``lerobot-train``)."""
-    initial: list[int] = []
-    to_yield: list[int] | None = None
-    batch: list[int] = []
-    index = -1
-    for index, batch in enumerate(batches):
-        if index < num_processes:
-            initial += batch  # kept to complete the last round
-        if index % num_processes == process_index:
-            to_yield = batch
-        if index % num_processes == num_processes - 1 and len(batch) == batch_size:
-            assert to_yield is not None
-            yield to_yield
-            to_yield = None
-    if not initial:
-        return
-    if to_yield and len(to_yield) == batch_size:
-        yield to_yield
-    while len(initial) < num_processes * batch_size:  # fewer samples than one round
-        initial += initial
-    if len(batch) == batch_size:
-        batch = []
-        index += 1
-    cycle = 0
-    while index % num_processes != 0 or batch:
-        end = cycle + batch_size - len(batch)
-        batch = batch + initial[cycle:end]
-        if index % num_processes == process_index:
-            yield batch
-        cycle = end
-        batch = []
-        index += 1
-
-
-def dataset_metadata(
-    dataset: LeRobotDataset | LeRobotDatasetMetadata | str,
-    *,
-    root: str | Path | None = None,
-    revision: str | None = None,
-) -> LeRobotDatasetMetadata:
-    """The metadata of a dataset given as a ``LeRobotDataset``, its metadata, or a repo id."""
-    if isinstance(dataset, LeRobotDatasetMetadata):
-        return dataset
-    if isinstance(dataset, LeRobotDataset):
-        return dataset.meta
-    if isinstance(dataset, str):
-        return LeRobotDatasetMetadata(dataset, root=root, revision=revision)
-    raise TypeError(
-        f"expected a LeRobotDataset, LeRobotDatasetMetadata or repo id, got {type(dataset).__name__}"
-    )
-
-
-def training_stats(
-    meta: LeRobotDatasetMetadata, use_imagenet_stats: bool
-) -> dict[str, dict[str, Any]] | None:
-    """The dataset's statistics as ``lerobot_train`` normalises with them: with ``use_imagenet_stats``,
-    cameras (not depth maps) take ImageNet's mean and std. A new mapping; ``meta`` is not changed."""
-    if meta.stats is None:
-        return None
-    stats: dict[str, dict[str, Any]] = {key: dict(values) for key, values in meta.stats.items()}
-    if use_imagenet_stats:
-        for key in meta.camera_keys:
-            if key in depth_keys(meta) or key not in stats:
-                continue
-            for name, values in IMAGENET_STATS.items():
-                stats[key][name] = torch.tensor(values, dtype=torch.float32)
-    return stats

@@ -10,7 +10,55 @@ loaded on first use, after checking that the installed LeRobot is the release th
 from typing import TYPE_CHECKING
 
 from getiaction._lazy import lazy_exports
-from getiaction.policies.lerobot._availability import is_available, wrapper_import_guard
+from getiaction.policies.lerobot._availability import import_guard, is_available
+from getiaction.policies.lerobot._registry import register_wrappers
+
+# The LeRobot release these wrappers mirror, field for field.
+LEROBOT_VERSION = "0.6.1"
+
+# Registry key -> wrapper class name, for runtime selection by name.
+POLICY_CLASSES: dict[str, str] = {
+    "act": "ACT",
+    "diffusion": "Diffusion",
+    "eo1": "EO1",
+    "evo1": "Evo1",
+    "fastwam": "FastWAM",
+    "gaussian_actor": "GaussianActor",
+    "groot": "Groot",
+    "lingbot_va": "LingBotVA",
+    "molmoact2": "MolmoAct2",
+    "multi_task_dit": "MultiTaskDiT",
+    "pi0": "PI0",
+    "pi05": "PI05",
+    "pi0_fast": "PI0Fast",
+    "smolvla": "SmolVLA",
+    "tdmpc": "TDMPC",
+    "vla_jepa": "VLAJEPA",
+    "vqbet": "VQBeT",
+    "wall_x": "WallX",
+    "xvla": "XVLA",
+}
+
+# Registry key -> the getiaction extra its optional dependencies install with (same name as LeRobot's),
+# for the policies that need one.
+POLICY_EXTRAS: dict[str, str] = {
+    "eo1": "eo1",
+    "evo1": "evo1",
+    "fastwam": "fastwam",
+    "groot": "groot",
+    "lingbot_va": "lingbot-va",
+    "molmoact2": "molmoact2",
+    "multi_task_dit": "multi-task-dit",
+    "pi0": "pi",
+    "pi05": "pi",
+    "pi0_fast": "pi",
+    "smolvla": "smolvla",
+    "vla_jepa": "vla-jepa",
+    "wall_x": "wallx",
+    "xvla": "xvla",
+}
+
+register_wrappers(__name__, lerobot_version=LEROBOT_VERSION, classes=POLICY_CLASSES, extras=POLICY_EXTRAS)
 
 if TYPE_CHECKING:
     from getiaction.policies.lerobot._base import LeRobotPolicyModule
@@ -60,53 +108,8 @@ else:
             "WallX": "getiaction.policies.lerobot.wall_x",
             "XVLA": "getiaction.policies.lerobot.xvla",
         },
-        guard=wrapper_import_guard,
+        guard=import_guard(__name__),
     )
-
-# The LeRobot release these wrappers mirror, field for field.
-LEROBOT_VERSION = "0.6.1"
-
-# Registry key -> wrapper class name, for runtime selection by name.
-POLICY_CLASSES: dict[str, str] = {
-    "act": "ACT",
-    "diffusion": "Diffusion",
-    "eo1": "EO1",
-    "evo1": "Evo1",
-    "fastwam": "FastWAM",
-    "gaussian_actor": "GaussianActor",
-    "groot": "Groot",
-    "lingbot_va": "LingBotVA",
-    "molmoact2": "MolmoAct2",
-    "multi_task_dit": "MultiTaskDiT",
-    "pi0": "PI0",
-    "pi05": "PI05",
-    "pi0_fast": "PI0Fast",
-    "smolvla": "SmolVLA",
-    "tdmpc": "TDMPC",
-    "vla_jepa": "VLAJEPA",
-    "vqbet": "VQBeT",
-    "wall_x": "WallX",
-    "xvla": "XVLA",
-}
-
-# Registry key -> the getiaction extra its optional dependencies install with (same name as LeRobot's),
-# for the policies that need one.
-POLICY_EXTRAS: dict[str, str] = {
-    "eo1": "eo1",
-    "evo1": "evo1",
-    "fastwam": "fastwam",
-    "groot": "groot",
-    "lingbot_va": "lingbot-va",
-    "molmoact2": "molmoact2",
-    "multi_task_dit": "multi-task-dit",
-    "pi0": "pi",
-    "pi05": "pi",
-    "pi0_fast": "pi",
-    "smolvla": "smolvla",
-    "vla_jepa": "vla-jepa",
-    "wall_x": "wallx",
-    "xvla": "xvla",
-}
 
 __all__ = [
     "ACT",

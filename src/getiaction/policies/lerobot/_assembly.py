@@ -12,7 +12,7 @@ from lerobot.policies.factory import get_policy_class, make_pre_post_processors
 from lerobot.processor import DeviceProcessorStep, NormalizerProcessorStep
 from lerobot.utils.constants import ACTION
 
-from getiaction.policies.lerobot._compat import (
+from getiaction._lerobot.compat import (
     LEROBOT_TRAIN_AUTOCASTS,
     dataset_to_policy_features,
     pretrained_revision,
@@ -23,8 +23,8 @@ from getiaction.policies.lerobot._config import decode_config
 from getiaction.policies.lerobot._features import (
     TensorStats,
     check_against_dataset,
+    converted_feature_fields,
     dataset_feature_specs,
-    normalise_features,
 )
 
 if TYPE_CHECKING:
@@ -32,14 +32,14 @@ if TYPE_CHECKING:
     from lerobot.policies.pretrained import PreTrainedPolicy
     from lerobot.processor import PolicyProcessorPipeline
 
-    from getiaction.policies.lerobot._compat import LeRobotDatasetMetadata
+    from getiaction._lerobot.compat import LeRobotDatasetMetadata
 
     Preprocessor = PolicyProcessorPipeline[dict[str, Any], dict[str, Any]]
     Postprocessor = PolicyProcessorPipeline[torch.Tensor, torch.Tensor]
 
 
 def decode_parameters(
-    config_class: type[PreTrainedConfig], parameters: Mapping[str, Any], *, owner: str
+    config_class: type[PreTrainedConfig], parameters: Mapping[str, Any], *, subject: str
 ) -> PreTrainedConfig:
     """A wrapper's keyword parameters as its validated upstream config.
 
@@ -50,9 +50,9 @@ def decode_parameters(
     specs = dataset_feature_specs(parameters)
     if specs is not None:
         parameters = {key: value for key, value in parameters.items() if key not in _FEATURE_FIELDS}
-    config = decode_config(config_class, normalise_features(parameters), owner=owner)
+    config = decode_config(config_class, converted_feature_fields(parameters), subject=subject)
     if specs is not None:
-        apply_dataset_features(config, specs, owner=owner, check=False)
+        apply_dataset_features(config, specs, subject=subject, check=False)
     return config
 
 
@@ -60,16 +60,16 @@ _FEATURE_FIELDS = ("input_features", "output_features")
 
 
 def apply_dataset_metadata(
-    config: PreTrainedConfig, meta: LeRobotDatasetMetadata, *, owner: str, check: bool
+    config: PreTrainedConfig, meta: LeRobotDatasetMetadata, *, subject: str, check: bool
 ) -> None:
     """What ``make_policy`` does to a config for a dataset (see ``apply_dataset_features``)."""
-    apply_dataset_features(config, meta.features, owner=owner, check=check)
+    apply_dataset_features(config, meta.features, subject=subject, check=check)
     # make_policy leaves the metadata on the config, where some processors (groot's) read it.
     setattr(config, "_runtime_dataset_meta", meta)  # noqa: B010  # not a declared field
 
 
 def apply_dataset_features(
-    config: PreTrainedConfig, dataset_features: Mapping[str, Mapping[str, Any]], *, owner: str, check: bool
+    config: PreTrainedConfig, dataset_features: Mapping[str, Mapping[str, Any]], *, subject: str, check: bool
 ) -> None:
     """``make_policy``'s changes to a config, from a dataset's feature specs.
 
@@ -79,7 +79,7 @@ def apply_dataset_features(
     """
     specs = {key: dict(spec) for key, spec in dataset_features.items()}
     if check:
-        check_against_dataset(config, specs, owner=owner)
+        check_against_dataset(config, specs, subject=subject)
     features = dataset_to_policy_features(specs)
     config.output_features = {key: ft for key, ft in features.items() if ft.type is FeatureType.ACTION}
     if not config.input_features:

@@ -1,8 +1,8 @@
 """Whether LeRobot, the right release of it, and a policy's optional dependencies can be used.
 
 Checked without importing any LeRobot policy code. The release the wrappers were generated from and the
-extra each policy needs are generated data (``LEROBOT_VERSION``, ``POLICY_EXTRAS`` in this package's
-``__init__``), so the hints here never go stale.
+extra each policy needs are generated data, registered by each generated package (``_registry``), so the
+hints here never go stale.
 """
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ import functools
 import importlib
 import importlib.metadata
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 
+from getiaction._lerobot.version import installed_lerobot_version
 from getiaction.errors import GetiActionError, LeRobotVersionError, MissingExtraError
+from getiaction.policies.lerobot import _registry
 
-_PACKAGE = "getiaction.policies.lerobot"
 # Dependencies of getiaction itself: missing, they mean a broken install, not a missing extra.
 _CORE = frozenset({"lerobot", "lightning", "torch", "jsonargparse"})
 
@@ -29,13 +30,6 @@ def is_available() -> bool:
     except ImportError:
         return False
     return True
-
-
-def installed_lerobot_version() -> str | None:
-    try:
-        return importlib.metadata.version("lerobot")
-    except importlib.metadata.PackageNotFoundError:
-        return None
 
 
 def require_lerobot(generated_for: str) -> None:
@@ -59,18 +53,49 @@ def require_lerobot(generated_for: str) -> None:
         )
 
 
-@contextmanager
-def wrapper_import_guard(name: str) -> Iterator[None]:
-    """The lazy export guard of this package: the right LeRobot first, then a missing extra named."""
-    package = importlib.import_module(_PACKAGE)
-    require_lerobot(package.LEROBOT_VERSION)
-    policy_type = {class_name: key for key, class_name in package.POLICY_CLASSES.items()}.get(name)
-    with missing_extra_hint(policy_type, name):
-        yield
+def import_guard(package: str) -> Callable[[str], AbstractContextManager[None]]:
+    """The lazy export guard of a generated package: the right LeRobot (and plugin releases) first,
+    then a missing extra named."""
+
+    @contextmanager
+    def guard(name: str) -> Iterator[None]:
+        record = _registry.package(package)
+        if record is None:  # the package registers itself before its first lazy export
+            raise RuntimeError(f"{package} did not register its wrappers")
+        require_lerobot(record.lerobot_version)
+        policy_type = {class_name: key for key, class_name in record.classes.items()}.get(name)
+        if policy_type is not None:
+            require_plugin(record, policy_type)
+        with missing_extra_hint(policy_type, name):
+            yield
+
+    return guard
+
+
+def require_plugin(record: _registry.WrapperPackage, policy_type: str) -> None:
+    """Refuse a plugin policy's wrapper when the plugin is missing or another release than it mirrors."""
+    plugin = record.plugins.get(policy_type)
+    if plugin is None:
+        return
+    distribution, generated_for = plugin
+    try:
+        installed = importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        raise ImportError(
+            f"{record.name}'s {record.classes[policy_type]} wraps the {policy_type!r} policy of the plugin "
+            f"{distribution}, which is not installed: pip install '{distribution}=={generated_for}'"
+        ) from None
+    if installed != generated_for:
+        raise LeRobotVersionError(
+            f"{record.name}'s {record.classes[policy_type]} was generated from {distribution}=={generated_for}, "
+            f"but {distribution} {installed} is installed, whose config may differ. Either install "
+            f"pip install '{distribution}=={generated_for}', or regenerate: getiaction generate --plugin "
+            f"{distribution} --package {record.name} ..."
+        )
 
 
 @contextmanager
-def missing_extra_hint(policy_type: str | None, owner: str) -> Iterator[None]:
+def missing_extra_hint(policy_type: str | None, subject: str) -> Iterator[None]:
     """Turn a missing optional dependency into an error naming the getiaction extra that installs it.
 
     LeRobot's own message names ``lerobot[<extra>]`` unpinned, and a bare ``ModuleNotFoundError`` names
@@ -84,11 +109,10 @@ def missing_extra_hint(policy_type: str | None, owner: str) -> Iterator[None]:
         missing = (error.name or "").split(".")[0] if isinstance(error, ModuleNotFoundError) else None
         if missing in _CORE:
             raise
-        package = importlib.import_module(_PACKAGE)
-        extra = package.POLICY_EXTRAS.get(policy_type or "")
+        registered = _registry.entry(policy_type) if policy_type else None
         install = (
-            f"pip install 'getiaction[{extra}]' (it pins lerobot=={package.LEROBOT_VERSION})"
-            if extra
+            registered.package.install_hint(policy_type)
+            if registered is not None and policy_type is not None
             else "pip install 'getiaction[all]'"
         )
         # LeRobot's require_package says "'transformers' is required but not installed. Install it with:
@@ -97,5 +121,5 @@ def missing_extra_hint(policy_type: str | None, owner: str) -> Iterator[None]:
         what = missing or (named.group(1) if named else None)
         detail = f"{what!r} is not installed" if what else str(error)
         raise MissingExtraError(
-            f"{owner} needs optional dependencies: {detail}. Install them with: {install}"
+            f"{subject} needs optional dependencies: {detail}. Install them with: {install}"
         ) from error

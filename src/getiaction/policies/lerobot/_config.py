@@ -92,20 +92,20 @@ BETAS = frozenset({"optimizer_betas"})
 
 
 def decode_config(
-    config_class: type[PreTrainedConfig], fields: Mapping[str, Any], *, owner: str
+    config_class: type[PreTrainedConfig], fields: Mapping[str, Any], *, subject: str
 ) -> PreTrainedConfig:
-    """Build and validate ``config_class`` from parameter values; errors name ``owner`` and the field.
+    """Build and validate ``config_class`` from parameter values; errors name ``subject`` and the field.
 
     Every copy is fresh, so no two modules share a mutable default.
     """
-    _refuse_bools_for_numbers(config_class, fields, owner)
+    _refuse_bools_for_numbers(config_class, fields, subject)
     try:
         config: PreTrainedConfig = draccus.decode(config_class, draccus.encode(dict(fields)))
     except draccus.utils.DecodingError as error:
-        raise ConfigError(f"{owner}: invalid value for {error}") from error
+        raise ConfigError(f"{subject}: invalid value for {error}") from error
     except draccus.utils.ParsingError as error:
         cause = error.__cause__
-        prefix = f"{owner}: {config_class.__name__} rejected the configuration"
+        prefix = f"{subject}: {config_class.__name__} rejected the configuration"
         if isinstance(cause, ImportError):
             raise cause from None  # a missing optional dependency (eo1's config loads transformers): named upstream
         if isinstance(cause, NotImplementedError):
@@ -113,7 +113,7 @@ def decode_config(
         if isinstance(cause, TypeError):
             raise ConfigTypeError(f"{prefix}: {cause}") from cause
         raise ConfigError(f"{prefix}: {cause or error}") from error
-    check_value_ranges(config, owner=owner)
+    check_value_ranges(config, subject=subject)
     return config
 
 
@@ -128,7 +128,7 @@ def plain_fields(config: PreTrainedConfig) -> dict[str, Any]:
     return {name: encoded[name] for name in field_names(type(config))}
 
 
-def check_value_ranges(config: PreTrainedConfig, *, owner: str) -> None:
+def check_value_ranges(config: PreTrainedConfig, *, subject: str) -> None:
     """Refuse values of the range tables above; ``None`` (a documented "unset") passes."""
     for field in dataclasses.fields(config):
         value = getattr(config, field.name)
@@ -136,17 +136,19 @@ def check_value_ranges(config: PreTrainedConfig, *, owner: str) -> None:
         if value is None or isinstance(value, bool):
             continue
         if name in AT_LEAST_ONE and isinstance(value, int | float) and value < 1:
-            raise ConfigError(f"{owner}: {name} must be at least 1, got {value!r}")
+            raise ConfigError(f"{subject}: {name} must be at least 1, got {value!r}")
         if name in NON_NEGATIVE and isinstance(value, int | float) and value < 0:
-            raise ConfigError(f"{owner}: {name} must be 0 or more, got {value!r}")
+            raise ConfigError(f"{subject}: {name} must be 0 or more, got {value!r}")
         if name in PROBABILITIES and isinstance(value, int | float) and not 0 <= value <= 1:
-            raise ConfigError(f"{owner}: {name} is a probability, expected a value in [0, 1], got {value!r}")
+            raise ConfigError(
+                f"{subject}: {name} is a probability, expected a value in [0, 1], got {value!r}"
+            )
         if name in BETAS and isinstance(value, tuple | list) and not all(0 <= beta < 1 for beta in value):
-            raise ConfigError(f"{owner}: {name} must lie in [0, 1) each, got {tuple(value)!r}")
+            raise ConfigError(f"{subject}: {name} must lie in [0, 1) each, got {tuple(value)!r}")
 
 
 def _refuse_bools_for_numbers(
-    config_class: type[PreTrainedConfig], fields: Mapping[str, Any], owner: str
+    config_class: type[PreTrainedConfig], fields: Mapping[str, Any], subject: str
 ) -> None:
     """``dim_model=True`` would decode to 1: a bool for a number is almost always a slip.
 
@@ -157,7 +159,7 @@ def _refuse_bools_for_numbers(
     for name, value in fields.items():
         if isinstance(value, bool) and name in numeric:
             raise ConfigTypeError(
-                f"{owner}: {name} expects {numeric[name]}, got the bool {value!r}; write a number"
+                f"{subject}: {name} expects {numeric[name]}, got the bool {value!r}; write a number"
             )
 
 

@@ -17,8 +17,8 @@ from lerobot.configs.types import FeatureType, NormalizationMode, PolicyFeature
 from lerobot.utils.constants import ACTION
 from torch import Tensor
 
+from getiaction._lerobot.compat import dataset_to_policy_features
 from getiaction.errors import BatchError, FeatureError, StatsError
-from getiaction.policies.lerobot._compat import dataset_to_policy_features
 
 if TYPE_CHECKING:
     from lerobot.configs.policies import PreTrainedConfig
@@ -40,8 +40,8 @@ REQUIRED_STATISTICS: Mapping[NormalizationMode, tuple[str, ...]] = {
 # --- what the user declares ------------------------------------------------------------------------
 
 
-def normalise_features(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """Accept dataset feature specs and one shared feature mapping for both directions.
+def converted_feature_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The feature fields as LeRobot's config takes them: specs converted, a shared mapping split.
 
     LeRobot's examples build ``features = dataset_to_policy_features(meta.features)`` and pass it as
     both inputs and outputs; ``make_policy`` then keeps ACTION features as outputs and the rest as
@@ -83,47 +83,47 @@ def _type_of(feature: Any) -> Any:
     return None
 
 
-def check_declared_features(config: PreTrainedConfig, *, owner: str) -> None:
+def check_declared_features(config: PreTrainedConfig, *, subject: str) -> None:
     """The features a policy can be built from: inputs, exactly the ACTION outputs, positive sizes."""
     inputs, outputs = config.input_features or {}, config.output_features or {}
     if inputs and not outputs:
         raise FeatureError(
-            f"{owner}: output_features must hold the ACTION feature the policy predicts, but none of the "
+            f"{subject}: output_features must hold the ACTION feature the policy predicts, but none of the "
             f"features given is an ACTION: {_describe(inputs)}"
         )
     if not inputs or not outputs:
         raise FeatureError(
-            f"{owner}: cannot build the policy without both input and output features (got inputs "
+            f"{subject}: cannot build the policy without both input and output features (got inputs "
             f"{sorted(inputs)}, outputs {sorted(outputs)}); pass both, or build from a dataset "
             "(from_dataset, or fit with a LeRobotDataModule)"
         )
     if not any(feature.type is FeatureType.ACTION for feature in outputs.values()):
         raise FeatureError(
-            f"{owner}: output_features must hold the ACTION feature the policy predicts, got "
+            f"{subject}: output_features must hold the ACTION feature the policy predicts, got "
             f"{_describe(outputs)}"
         )
     for key, feature in outputs.items():
         if feature.type is not FeatureType.ACTION:
             raise FeatureError(
-                f"{owner}: output feature {key!r} has type {feature.type.name}; LeRobot policies predict "
+                f"{subject}: output feature {key!r} has type {feature.type.name}; LeRobot policies predict "
                 f"ACTION features only (declare {key!r} as an input, or drop it)"
             )
     for key, feature in inputs.items():
         if feature.type is FeatureType.ACTION:
-            raise FeatureError(f"{owner}: input feature {key!r} has type ACTION; actions are outputs")
+            raise FeatureError(f"{subject}: input feature {key!r} has type ACTION; actions are outputs")
     for key, feature in {**inputs, **outputs}.items():
         if not feature.shape or not all(isinstance(size, int) and size >= 1 for size in feature.shape):
             raise FeatureError(
-                f"{owner}: feature {key!r} needs a shape of positive sizes, got {tuple(feature.shape)}"
+                f"{subject}: feature {key!r} needs a shape of positive sizes, got {tuple(feature.shape)}"
             )
         if feature.type is FeatureType.VISUAL and len(feature.shape) != 3:
             raise FeatureError(
-                f"{owner}: camera {key!r} needs a (channels, height, width) shape, got {tuple(feature.shape)}"
+                f"{subject}: camera {key!r} needs a (channels, height, width) shape, got {tuple(feature.shape)}"
             )
 
 
 def check_against_dataset(
-    config: PreTrainedConfig, dataset_features: Mapping[str, Mapping[str, Any]], *, owner: str
+    config: PreTrainedConfig, dataset_features: Mapping[str, Mapping[str, Any]], *, subject: str
 ) -> None:
     """Every declared feature exists in the dataset with the shape its frames have.
 
@@ -140,13 +140,13 @@ def check_against_dataset(
             continue
         if key not in available:
             raise FeatureError(
-                f"{owner}: feature {key!r} is declared but the dataset has no such feature; it has "
+                f"{subject}: feature {key!r} is declared but the dataset has no such feature; it has "
                 f"{sorted(available)}"
             )
         expected = tuple(available[key].shape)
         if tuple(feature.shape) != expected:
             raise FeatureError(
-                f"{owner}: feature {key!r} is declared with shape {tuple(feature.shape)}, but the dataset's "
+                f"{subject}: feature {key!r} is declared with shape {tuple(feature.shape)}, but the dataset's "
                 f"frames have shape {expected}"
                 + (" (cameras are channels-first)" if feature.type is FeatureType.VISUAL else "")
             )
@@ -159,19 +159,19 @@ def _describe(features: Mapping[str, PolicyFeature]) -> str:
 # --- statistics ----------------------------------------------------------------------------------------
 
 
-def tensor_stats(stats: Stats | None, *, owner: str) -> TensorStats | None:
+def tensor_stats(stats: Stats | None, *, subject: str) -> TensorStats | None:
     """Statistics as CPU tensors (what checkpoints hold with ``weights_only=True``)."""
     if stats is None:
         return None
     if not isinstance(stats, Mapping):
         raise StatsError(
-            f"{owner}: stats must map feature -> statistic -> values, got {type(stats).__name__}"
+            f"{subject}: stats must map feature -> statistic -> values, got {type(stats).__name__}"
         )
     converted: TensorStats = {}
     for feature, values in stats.items():
         if not isinstance(values, Mapping):
             raise StatsError(
-                f"{owner}: stats[{feature!r}] must map statistic names to values, got {type(values).__name__}"
+                f"{subject}: stats[{feature!r}] must map statistic names to values, got {type(values).__name__}"
             )
         converted[str(feature)] = {}
         for name, value in values.items():
@@ -179,12 +179,12 @@ def tensor_stats(stats: Stats | None, *, owner: str) -> TensorStats | None:
                 converted[str(feature)][str(name)] = torch.as_tensor(np.asarray(value))
             except (TypeError, ValueError) as error:
                 raise StatsError(
-                    f"{owner}: stats[{feature!r}][{name!r}] is not numeric ({type(value).__name__})"
+                    f"{subject}: stats[{feature!r}][{name!r}] is not numeric ({type(value).__name__})"
                 ) from error
     return converted
 
 
-def check_stats(config: PreTrainedConfig, stats: TensorStats | None, *, owner: str, complete: bool) -> None:
+def check_stats(config: PreTrainedConfig, stats: TensorStats | None, *, subject: str, complete: bool) -> None:
     """The statistics each normalised feature needs: present (when ``complete``), finite, broadcastable.
 
     Without statistics for a feature, LeRobot's normaliser passes it through unchanged and says nothing,
@@ -203,22 +203,22 @@ def check_stats(config: PreTrainedConfig, stats: TensorStats | None, *, owner: s
                 continue
             source = "no statistics were given" if stats is None else f"stats has only {sorted(stats)}"
             raise StatsError(
-                f"{owner}: feature {key!r} is normalised with {mode.value} (normalization_mapping"
+                f"{subject}: feature {key!r} is normalised with {mode.value} (normalization_mapping"
                 f"[{feature.type.value!r}]), but {source}. Pass stats=dataset.meta.stats (or fit with a "
                 f"LeRobotDataModule), or set normalization_mapping[{feature.type.value!r}] to IDENTITY"
             )
         for name in needed:
             if name not in given:
                 raise StatsError(
-                    f"{owner}: {mode.value} normalisation of {key!r} needs statistics {list(needed)}, "
+                    f"{subject}: {mode.value} normalisation of {key!r} needs statistics {list(needed)}, "
                     f"got {sorted(given)}"
                 )
             value = given[name].to(torch.float64)
             if not torch.isfinite(value).all():
-                raise StatsError(f"{owner}: stats[{key!r}][{name!r}] holds NaN or infinite values: {value}")
+                raise StatsError(f"{subject}: stats[{key!r}][{name!r}] holds NaN or infinite values: {value}")
             if not _broadcasts_to(tuple(value.shape), tuple(feature.shape)):
                 raise StatsError(
-                    f"{owner}: stats[{key!r}][{name!r}] has shape {tuple(value.shape)}, which does not fit "
+                    f"{subject}: stats[{key!r}][{name!r}] has shape {tuple(value.shape)}, which does not fit "
                     f"the feature's shape {tuple(feature.shape)}"
                 )
 
@@ -233,14 +233,16 @@ def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
 # --- batches and observations ------------------------------------------------------------------
 
 
-def check_batch(batch: Mapping[str, Any], config: PreTrainedConfig, *, owner: str, training: bool) -> None:
+def check_batch(batch: Mapping[str, Any], config: PreTrainedConfig, *, subject: str, training: bool) -> None:
     """A batch (``training``) or an observation carries every declared feature with its declared shape.
 
     Values may have up to two leading dimensions (batch, time) before the feature's own shape; a value
     whose trailing dimensions differ would otherwise be broadcast or crash inside the model.
     """
     if not isinstance(batch, Mapping):
-        raise BatchError(f"{owner}: expected a mapping of feature name -> tensor, got {type(batch).__name__}")
+        raise BatchError(
+            f"{subject}: expected a mapping of feature name -> tensor, got {type(batch).__name__}"
+        )
     wanted: dict[str, PolicyFeature] = dict(config.input_features or {})
     if training:
         wanted.update(config.output_features or {})
@@ -253,13 +255,13 @@ def check_batch(batch: Mapping[str, Any], config: PreTrainedConfig, *, owner: st
                 continue
             what = "batch" if training else "observation"
             raise BatchError(
-                f"{owner}: the {what} has no {key!r} ({feature.type.name}, shape {tuple(feature.shape)}); "
+                f"{subject}: the {what} has no {key!r} ({feature.type.name}, shape {tuple(feature.shape)}); "
                 f"it has {sorted(batch)}"
             )
         value = batch[key]
         if not isinstance(value, Tensor):
             raise BatchError(
-                f"{owner}: {key!r} must be a torch.Tensor of shape (..., {', '.join(map(str, feature.shape))}), "
+                f"{subject}: {key!r} must be a torch.Tensor of shape (..., {', '.join(map(str, feature.shape))}), "
                 f"got {type(value).__name__}"
             )
         shape = tuple(feature.shape)
@@ -272,7 +274,7 @@ def check_batch(batch: Mapping[str, Any], config: PreTrainedConfig, *, owner: st
             fits = trailing == shape
         if not fits or value.ndim > len(shape) + 2:
             raise BatchError(
-                f"{owner}: {key!r} has shape {tuple(value.shape)}; expected (batch, [time,] "
+                f"{subject}: {key!r} has shape {tuple(value.shape)}; expected (batch, [time,] "
                 f"{', '.join(map(str, shape))}) for the declared feature shape {shape}"
             )
 

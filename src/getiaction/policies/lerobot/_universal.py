@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from collections.abc import Mapping
 from typing import Any
@@ -10,25 +9,24 @@ from typing import Any
 from lerobot.configs.policies import PreTrainedConfig
 
 from getiaction.errors import ConfigError, ConfigTypeError, did_you_mean
+from getiaction.policies.lerobot import _registry
 from getiaction.policies.lerobot._assembly import decode_parameters
 from getiaction.policies.lerobot._availability import missing_extra_hint
-from getiaction.policies.lerobot._base import LeRobotPolicyModule, _declares_features
+from getiaction.policies.lerobot._base import LeRobotPolicyModule
 from getiaction.policies.lerobot._config import field_names
 from getiaction.policies.lerobot._features import Stats
-
-_PACKAGE = "getiaction.policies.lerobot"
 
 
 def wrapper_class(policy_name: str) -> type[LeRobotPolicyModule[Any]]:
     """The generated wrapper class for a LeRobot policy name (``"act"`` -> ``ACT``)."""
-    package = importlib.import_module(_PACKAGE)
-    classes: dict[str, str] = package.POLICY_CLASSES
-    if policy_name not in classes:
+    registered = _registry.entry(policy_name)
+    if registered is None:
+        known = _registry.registered_types()
         raise ConfigError(
-            f"Unknown LeRobot policy name {policy_name!r}.{did_you_mean(policy_name, classes)} "
-            f"Valid names: {', '.join(sorted(classes))}."
+            f"Unknown LeRobot policy name {policy_name!r}.{did_you_mean(policy_name, known)} "
+            f"Valid names: {', '.join(known)}."
         )
-    wrapper: type[LeRobotPolicyModule[Any]] = getattr(package, classes[policy_name])
+    wrapper: type[LeRobotPolicyModule[Any]] = registered.load()
     return wrapper
 
 
@@ -72,9 +70,12 @@ class LeRobotPolicy(LeRobotPolicyModule[PreTrainedConfig]):
     ) -> None:
         parameters = {"policy_name": policy_name, "policy_config": policy_config, **policy_kwargs}
         config = type(self)._config_from_parameters(parameters)
-        self._initialise(
-            config, stats=stats, build=_declares_features({**(policy_config or {}), **policy_kwargs})
-        )
+        self._initialise(config, stats=stats, build=type(self)._declares_features(parameters))
+
+    @classmethod
+    def _declares_features(cls, parameters: Mapping[str, Any]) -> bool:
+        # Features may come inline or in policy_config: the inline ones override, as for every field.
+        return super()._declares_features({**(parameters.get("policy_config") or {}), **parameters})
 
     @classmethod
     def _config_from_parameters(cls, parameters: Mapping[str, Any]) -> PreTrainedConfig:
@@ -92,7 +93,7 @@ class LeRobotPolicy(LeRobotPolicyModule[PreTrainedConfig]):
                     f"{wrapper.__name__} has no such parameter.{did_you_mean(name, known)}"
                 )
         with missing_extra_hint(policy_name, cls.__name__):
-            return decode_parameters(wrapper.config_class, fields, owner=cls.__name__)
+            return decode_parameters(wrapper.config_class, fields, subject=cls.__name__)
 
     @property
     def policy_name(self) -> str:

@@ -8,7 +8,6 @@ against those (``python -m codegen``).
 
 from __future__ import annotations
 
-import importlib.metadata
 import inspect
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -16,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 from packaging.version import Version
+
+from getiaction._lerobot.version import lerobot_version
 
 if TYPE_CHECKING:
     import gymnasium as gym
@@ -81,7 +82,7 @@ __all__ = [
 
 # lerobot_train autocasts from the policy's `dtype`/`use_amp` from 0.6 on; before, it trained in full
 # precision unless accelerate itself was launched with --mixed_precision.
-LEROBOT_TRAIN_AUTOCASTS = Version(importlib.metadata.version("lerobot")) >= Version("0.6")
+LEROBOT_TRAIN_AUTOCASTS = Version(lerobot_version()) >= Version("0.6")
 
 
 def _takes(function: Callable[..., Any], name: str) -> bool:
@@ -200,7 +201,7 @@ def processor_revision(revision: str | None) -> dict[str, Any]:
         return {"pretrained_revision": revision}
     if revision is not None:
         raise NotImplementedError(
-            f"lerobot {importlib.metadata.version('lerobot')} loads a pretrained policy's processors from "
+            f"lerobot {lerobot_version()} loads a pretrained policy's processors from "
             f"the hub's default revision only: drop revision={revision!r}, or install lerobot>=0.6"
         )
     return {}

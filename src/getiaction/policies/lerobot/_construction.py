@@ -1,0 +1,265 @@
+"""Construction and building: every way to make a module, the native policy it builds, its statistics.
+
+Every way to make a module (``__init__``, ``from_dataset``, ``from_pretrained``, checkpoints, the
+universal ``LeRobotPolicy``) ends in ``_initialise`` with a decoded config: hyperparameters are recorded
+first, then the policy is built (at once when the features are known, else from a dataset in
+``setup``), as torchgeo's trainers save hyperparameters and then build. The statistics have one owner,
+the ``stats`` property: setting them checks them and rebuilds the processors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar
+
+import torch
+from lerobot.configs.policies import PreTrainedConfig
+from lightning.pytorch import LightningModule
+
+from getiaction._lerobot.datasets import dataset_metadata, training_stats
+from getiaction.errors import FeatureError
+from getiaction.policies.lerobot import _registry
+from getiaction.policies.lerobot._assembly import (
+    apply_dataset_metadata,
+    build_policy,
+    build_processors,
+    decode_parameters,
+    move_preprocessor,
+    normaliser_stats,
+)
+from getiaction.policies.lerobot._availability import missing_extra_hint
+from getiaction.policies.lerobot._config import plain_fields
+from getiaction.policies.lerobot._features import (
+    Stats,
+    TensorStats,
+    check_against_dataset,
+    check_declared_features,
+    check_stats,
+    tensor_stats,
+)
+
+if TYPE_CHECKING:
+    from lerobot.policies.pretrained import PreTrainedPolicy
+
+    from getiaction._lerobot.compat import LeRobotDataset, LeRobotDatasetMetadata
+    from getiaction.policies.lerobot._assembly import Postprocessor, Preprocessor
+
+ConfigT = TypeVar("ConfigT", bound=PreTrainedConfig)
+
+
+class ConstructionMixin(LightningModule, Generic[ConfigT]):
+    """The state every concern shares (config, native policy, processors, statistics) and how it is built.
+
+    The native policy is ``lerobot_policy``; its pre/post processors are ``preprocessor`` and
+    ``postprocessor``. They are built at construction when input and output features are given,
+    otherwise from a dataset: ``from_dataset``, or ``setup()`` with a ``LeRobotDataModule``.
+    """
+
+    config_class: ClassVar[type[PreTrainedConfig]]
+
+    def __init__(self, *, stats: Stats | None = None, **config_fields: Any) -> None:
+        config = type(self)._config_from_parameters(config_fields)
+        self._initialise(config, stats=stats, build=type(self)._declares_features(config_fields))
+
+    # --- every path ends here --------------------------------------------------------------------
+
+    @classmethod
+    def _config_from_parameters(cls, parameters: Mapping[str, Any]) -> PreTrainedConfig:
+        """The validated upstream config for the class's own keyword parameters."""
+        policy_type = PreTrainedConfig.get_choice_name(cls.config_class)
+        with missing_extra_hint(policy_type, cls.__name__):
+            return decode_parameters(cls.config_class, parameters, subject=cls.__name__)
+
+    @classmethod
+    def _declares_features(cls, parameters: Mapping[str, Any]) -> bool:
+        """Whether the caller's parameters declare both feature directions (then the policy builds now).
+
+        Only features the caller gave count: some configs fill in placeholder features in
+        ``__post_init__`` (fastwam), which must not trigger building (and downloading) a model.
+        """
+        return bool(parameters.get("input_features") and parameters.get("output_features"))
+
+    @classmethod
+    def _from_config(
+        cls,
+        config: PreTrainedConfig,
+        *,
+        stats: Stats | None = None,
+        build: bool,
+        declared: bool | None = None,
+    ) -> Self:
+        """A module around an already decoded ``config`` (``from_pretrained``, checkpoints, datasets)."""
+        module = cls.__new__(cls)
+        module._initialise(config, stats=stats, build=build, declared=declared)
+        return module
+
+    def _initialise(
+        self, config: PreTrainedConfig, *, stats: Stats | None, build: bool, declared: bool | None = None
+    ) -> None:
+        """``build``: build the policy now. ``declared``: the config's features are the user's (default:
+        ``build``), so a dataset must match them; otherwise they are upstream placeholders, if any."""
+        LightningModule.__init__(self)
+        self._features_declared = build if declared is None else declared
+        self._config: ConfigT = config  # type: ignore[assignment]  # the class's own config class
+        self.lerobot_policy: PreTrainedPolicy | None = None
+        self.preprocessor: Preprocessor | None = None
+        self.postprocessor: Postprocessor | None = None
+        self._stats: TensorStats | None = None
+        self._processor_device: torch.device | None = None
+        self._normalisation_checked = False
+        self._set_stats(stats, subject=self._subject)
+        self._record_hyperparameters()
+        if build:
+            self._build()
+
+    @classmethod
+    def from_dataset(
+        cls,
+        dataset: LeRobotDataset | LeRobotDatasetMetadata | str,
+        /,
+        *,
+        root: str | Path | None = None,
+        revision: str | None = None,
+        use_imagenet_stats: bool = True,
+        **parameters: Any,
+    ) -> Self:
+        """A policy built for a dataset in one call: features and statistics come from it.
+
+        ``dataset`` is a ``LeRobotDataset``, its metadata, or a repo id (read from ``root`` or the hub).
+        As ``lerobot-train`` does by default, cameras are normalised with ImageNet statistics
+        (``use_imagenet_stats``). ``parameters`` are the class's own keyword parameters.
+        """
+        meta = dataset_metadata(dataset, root=root, revision=revision)
+        config = cls._config_from_parameters(parameters)
+        module = cls._from_config(
+            config,
+            stats=training_stats(meta, use_imagenet_stats),
+            build=False,
+            declared=cls._declares_features(parameters),
+        )
+        module._build(meta)
+        return module
+
+    def _record_hyperparameters(self) -> None:
+        # Plain JSON values only: checkpoints load with `weights_only=True`. `_class_path` names the explicit
+        # wrapper, so LightningCLI's `--ckpt_path` rebuilds the same class from them.
+        self._set_hparams({"_class_path": self._class_path(), **plain_fields(self._config)})
+
+    def _class_path(self) -> str:
+        """The importable path of the explicit wrapper class of this module's policy."""
+        cls = type(self)
+        registered = _registry.entry(self.policy_type)
+        if registered is not None and (
+            getattr(cls, "config_class", None) is None or _registry.entry_for_class(cls) == registered
+        ):
+            return registered.class_path  # the class, or the universal wrapper standing in for it
+        return f"{cls.__module__}.{cls.__qualname__}"
+
+    @property
+    def _subject(self) -> str:
+        """What error messages name as the source of a problem: the class."""
+        return type(self).__name__
+
+    # --- configuration ---------------------------------------------------------------------------
+
+    @property
+    def config(self) -> ConfigT:
+        """The upstream LeRobot config this module was built from."""
+        return self._config
+
+    @property
+    def policy_type(self) -> str:
+        """LeRobot's registry key for this policy (``"act"``, ``"diffusion"``, ...)."""
+        return str(self._config.type)
+
+    @classmethod
+    def loads_policy_type(cls, policy_type: str) -> bool:
+        """Whether this class can hold a saved policy of ``policy_type``."""
+        return bool(PreTrainedConfig.get_choice_name(cls.config_class) == policy_type)
+
+    # --- statistics: one owner -------------------------------------------------------------------
+
+    @property
+    def stats(self) -> TensorStats | None:
+        """The normalisation statistics the processors are built with (assigning rebuilds them)."""
+        return self._stats
+
+    @stats.setter
+    def stats(self, stats: Stats | None) -> None:
+        self._set_stats(stats, subject=self._subject)
+
+    def _set_stats(self, stats: Stats | None, *, subject: str) -> None:
+        """Keep ``stats`` as tensors; once the policy is built (its features final), check them and
+        rebuild the processors to normalise with them. Before, ``_build`` checks them."""
+        converted = tensor_stats(stats, subject=subject)
+        if self.lerobot_policy is not None:
+            check_stats(self._config, converted, subject=subject, complete=False)
+        self._stats = converted
+        if self.lerobot_policy is not None:
+            self._build_processors()
+
+    # --- building --------------------------------------------------------------------------------
+
+    def setup(self, stage: str) -> None:
+        datamodule = getattr(self._trainer, "datamodule", None) if self._trainer is not None else None
+        meta: LeRobotDatasetMetadata | None = getattr(datamodule, "dataset_meta", None)
+        if self.lerobot_policy is None:
+            if meta is None:
+                raise FeatureError(
+                    f"{self._subject} has no input/output features to build the policy from: pass "
+                    "`input_features` and `output_features` (and `stats`) at construction, use "
+                    f"{self._subject}.from_dataset(...), or fit with a datamodule that exposes `dataset_meta` "
+                    "(getiaction.data.lerobot.LeRobotDataModule)."
+                )
+            self._build(meta)
+        elif meta is not None:
+            check_against_dataset(self._config, meta.features, subject=self._subject)
+            if self._stats is None and meta.stats is not None:
+                # Built at construction without statistics: normalise with the dataset's, as a module
+                # built from the datamodule would.
+                self.stats = meta.stats
+
+    def _build(self, meta: LeRobotDatasetMetadata | None = None, *, strict: bool = False) -> None:
+        """Build the native policy and its processors, as ``make_policy`` and ``lerobot_train`` do.
+
+        With ``pretrained_path`` set, weights load from there; ``strict`` refuses missing or unexpected
+        keys (LeRobot's own default, kept for fine-tuning, only logs them).
+        """
+        if meta is not None:
+            apply_dataset_metadata(self._config, meta, subject=self._subject, check=self._features_declared)
+            if self._stats is None and meta.stats is not None:
+                self._set_stats(meta.stats, subject=self._subject)
+        check_declared_features(self._config, subject=self._subject)
+        # Statistics given must cover every normalised feature; none at all are checked at first use
+        # (a datamodule may still bring them).
+        check_stats(self._config, self._stats, subject=self._subject, complete=self._stats is not None)
+        with missing_extra_hint(self.policy_type, self._subject):
+            self.lerobot_policy = build_policy(self._config, stats=self._stats, meta=meta, strict=strict)
+            self._build_processors()
+        self._record_hyperparameters()
+
+    def _build_processors(self) -> None:
+        self.preprocessor, self.postprocessor = build_processors(self._config, self._stats)
+        if self._config.pretrained_path and self._stats is None:
+            self._stats = normaliser_stats(self.preprocessor)  # what the saved pipeline normalises with
+        self._processor_device = None
+        self._normalisation_checked = False
+
+    def _prepared_policy(self) -> tuple[PreTrainedPolicy, Preprocessor, Postprocessor]:
+        """The built policy and its processors, pointed at this module's device, normalisation checked."""
+        if self.lerobot_policy is None or self.preprocessor is None or self.postprocessor is None:
+            raise RuntimeError(
+                f"{self._subject} is not built yet: give `input_features` and `output_features` at "
+                f"construction, use {self._subject}.from_dataset(...), or let `Trainer.fit` build it from a "
+                "LeRobotDataModule."
+            )
+        if not self._normalisation_checked:
+            check_stats(self._config, self._stats, subject=self._subject, complete=True)
+            self._normalisation_checked = True
+        device = self.device
+        if device != self._processor_device:
+            move_preprocessor(self.preprocessor, device)
+            self._config.device = device.type
+            self._processor_device = device
+        return self.lerobot_policy, self.preprocessor, self.postprocessor

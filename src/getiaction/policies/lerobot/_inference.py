@@ -1,0 +1,46 @@
+"""Inference: raw observations in, unnormalised actions out, through LeRobot's processors and policy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from getiaction.policies.lerobot._construction import ConfigT, ConstructionMixin
+from getiaction.policies.lerobot._features import as_model_inputs, check_batch
+
+
+class InferenceMixin(ConstructionMixin[ConfigT]):
+    """``select_action``, ``predict_action_chunk``, ``reset`` and Lightning's ``predict_step``."""
+
+    @torch.no_grad()
+    def select_action(self, observation: dict[str, Any]) -> Tensor:
+        """One unnormalised action for a raw observation (as a dataset or an environment gives it).
+
+        uint8 camera frames are scaled to [0, 1] and float64 values cast to float32, as in training.
+        """
+        policy, preprocessor, postprocessor = self._prepared_policy()
+        check_batch(observation, self._config, subject=self._subject, training=False)
+        action = policy.select_action(preprocessor(as_model_inputs(observation, self._config)))
+        return postprocessor(action)
+
+    @torch.no_grad()
+    def predict_action_chunk(self, observation: dict[str, Any]) -> Tensor:
+        """The unnormalised action chunk LeRobot's ``predict_action_chunk`` gives for a raw observation."""
+        policy, preprocessor, postprocessor = self._prepared_policy()
+        check_batch(observation, self._config, subject=self._subject, training=False)
+        chunk = policy.predict_action_chunk(preprocessor(as_model_inputs(observation, self._config)))
+        return postprocessor(chunk)
+
+    def reset(self) -> None:
+        """Clear the policy's action and observation queues (call when an episode starts)."""
+        if self.lerobot_policy is not None:
+            reset: Callable[[], object] = self.lerobot_policy.reset  # untyped upstream
+            reset()
+
+    def predict_step(self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0) -> Tensor:
+        """Unnormalised actions for a batch of observations, each sample on its own (queues reset)."""
+        self.reset()
+        return self.select_action(batch)
