@@ -16,6 +16,7 @@ from codegen.docs import class_docs, field_doc
 from codegen.extras import policy_extra
 from codegen.ir import (
     GenerationSpec,
+    GenericType,
     ImportRef,
     LiteralValue,
     NamedType,
@@ -32,7 +33,7 @@ WRAPPER_PARAMETERS: tuple[ParameterSpec, ...] = (
         name="stats",
         annotation=UnionType(
             (
-                NamedType("Stats", ImportRef("getiaction.policies.lerobot._features", "Stats")),
+                NamedType("Stats", ImportRef("getiaction.policies.lerobot._stats", "Stats")),
                 NamedType("None"),
             )
         ),
@@ -41,6 +42,36 @@ WRAPPER_PARAMETERS: tuple[ParameterSpec, ...] = (
             "Dataset statistics for normalisation, as LeRobot's ``dataset_stats``: feature name -> "
             "statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, the "
             "statistics come from the dataset (``from_dataset``, or a LeRobotDataModule when fitting)."
+        ),
+        declared_in="wrapper",
+        default_json="null",
+        origin="wrapper",
+    ),
+    ParameterSpec(
+        name="rename_map",
+        annotation=UnionType((GenericType("dict", (NamedType("str"), NamedType("str"))), NamedType("None"))),
+        default=LiteralValue("None"),
+        doc=(
+            "Dataset key -> the policy's key, as ``lerobot-train --rename_map``: observations (and their "
+            "statistics) are renamed before the preprocessor, so a pretrained policy can fine-tune on a "
+            'dataset whose cameras are named otherwise, e.g. ``{"observation.images.top": '
+            '"observation.images.cam_high"}``. Saved with the policy.'
+        ),
+        declared_in="wrapper",
+        default_json="null",
+        origin="wrapper",
+    ),
+    ParameterSpec(
+        name="peft",
+        annotation=UnionType(
+            (NamedType("PeftConfig", ImportRef("lerobot.configs.default", "PeftConfig")), NamedType("None"))
+        ),
+        default=LiteralValue("None"),
+        doc=(
+            "Fine-tune with PEFT adapters (LoRA by default), as ``lerobot-train --peft.*``: the pretrained "
+            "policy (``pretrained_path``, ``from_pretrained``) is wrapped by its own ``wrap_with_peft``, so "
+            "policies with default targets (smolvla, pi0, pi05, molmoact2) need none; others need "
+            "``target_modules``. Only adapter and ``full_training_modules`` parameters train."
         ),
         declared_in="wrapper",
         default_json="null",

@@ -21,11 +21,11 @@ from getiaction._lerobot.compat import (
 )
 from getiaction.policies.lerobot._config import decode_config
 from getiaction.policies.lerobot._features import (
-    TensorStats,
     check_against_dataset,
     converted_feature_fields,
     dataset_feature_specs,
 )
+from getiaction.policies.lerobot._stats import TensorStats
 
 if TYPE_CHECKING:
     from lerobot.configs.policies import PreTrainedConfig

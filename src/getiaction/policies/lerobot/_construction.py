@@ -29,17 +29,12 @@ from getiaction.policies.lerobot._assembly import (
     normaliser_stats,
 )
 from getiaction.policies.lerobot._availability import missing_extra_hint
-from getiaction.policies.lerobot._config import plain_fields
-from getiaction.policies.lerobot._features import (
-    Stats,
-    TensorStats,
-    check_against_dataset,
-    check_declared_features,
-    check_stats,
-    tensor_stats,
-)
+from getiaction.policies.lerobot._config import WrapperOptions, plain_fields, split_wrapper_options
+from getiaction.policies.lerobot._features import check_against_dataset, check_declared_features
+from getiaction.policies.lerobot._stats import Stats, TensorStats, check_stats, tensor_stats
 
 if TYPE_CHECKING:
+    from lerobot.configs.default import PeftConfig
     from lerobot.policies.pretrained import PreTrainedPolicy
 
     from getiaction._lerobot.compat import LeRobotDataset, LeRobotDatasetMetadata
@@ -58,11 +53,24 @@ class ConstructionMixin(LightningModule, Generic[ConfigT]):
 
     config_class: ClassVar[type[PreTrainedConfig]]
 
-    def __init__(self, *, stats: Stats | None = None, **config_fields: Any) -> None:
-        config = type(self)._config_from_parameters(config_fields)
-        self._initialise(config, stats=stats, build=type(self)._declares_features(config_fields))
+    def __init__(self, *, stats: Stats | None = None, **parameters: Any) -> None:
+        config, options = type(self)._config_and_options(parameters)
+        self._initialise(
+            config, stats=stats, options=options, build=type(self)._declares_features(parameters)
+        )
 
     # --- every path ends here --------------------------------------------------------------------
+
+    @classmethod
+    def _config_and_options(cls, parameters: Mapping[str, Any]) -> tuple[PreTrainedConfig, WrapperOptions]:
+        """The class's keyword parameters as the upstream config and the wrapper-only options."""
+        fields, options = split_wrapper_options(cls._flattened(parameters))
+        return cls._config_from_parameters(fields), WrapperOptions.decode(options, subject=cls.__name__)
+
+    @classmethod
+    def _flattened(cls, parameters: Mapping[str, Any]) -> dict[str, Any]:
+        """Every parameter at the top level (the universal wrapper also takes them in ``policy_config``)."""
+        return dict(parameters)
 
     @classmethod
     def _config_from_parameters(cls, parameters: Mapping[str, Any]) -> PreTrainedConfig:
@@ -78,7 +86,8 @@ class ConstructionMixin(LightningModule, Generic[ConfigT]):
         Only features the caller gave count: some configs fill in placeholder features in
         ``__post_init__`` (fastwam), which must not trigger building (and downloading) a model.
         """
-        return bool(parameters.get("input_features") and parameters.get("output_features"))
+        flat = cls._flattened(parameters)
+        return bool(flat.get("input_features") and flat.get("output_features"))
 
     @classmethod
     def _from_config(
@@ -86,22 +95,30 @@ class ConstructionMixin(LightningModule, Generic[ConfigT]):
         config: PreTrainedConfig,
         *,
         stats: Stats | None = None,
+        options: WrapperOptions | None = None,
         build: bool,
         declared: bool | None = None,
     ) -> Self:
         """A module around an already decoded ``config`` (``from_pretrained``, checkpoints, datasets)."""
         module = cls.__new__(cls)
-        module._initialise(config, stats=stats, build=build, declared=declared)
+        module._initialise(config, stats=stats, options=options, build=build, declared=declared)
         return module
 
     def _initialise(
-        self, config: PreTrainedConfig, *, stats: Stats | None, build: bool, declared: bool | None = None
+        self,
+        config: PreTrainedConfig,
+        *,
+        stats: Stats | None,
+        options: WrapperOptions | None = None,
+        build: bool,
+        declared: bool | None = None,
     ) -> None:
         """``build``: build the policy now. ``declared``: the config's features are the user's (default:
         ``build``), so a dataset must match them; otherwise they are upstream placeholders, if any."""
         LightningModule.__init__(self)
         self._features_declared = build if declared is None else declared
         self._config: ConfigT = config  # type: ignore[assignment]  # the class's own config class
+        self._options = options if options is not None else WrapperOptions()
         self.lerobot_policy: PreTrainedPolicy | None = None
         self.preprocessor: Preprocessor | None = None
         self.postprocessor: Postprocessor | None = None
@@ -131,10 +148,11 @@ class ConstructionMixin(LightningModule, Generic[ConfigT]):
         (``use_imagenet_stats``). ``parameters`` are the class's own keyword parameters.
         """
         meta = dataset_metadata(dataset, root=root, revision=revision)
-        config = cls._config_from_parameters(parameters)
+        config, options = cls._config_and_options(parameters)
         module = cls._from_config(
             config,
             stats=training_stats(meta, use_imagenet_stats),
+            options=options,
             build=False,
             declared=cls._declares_features(parameters),
         )
@@ -144,7 +162,9 @@ class ConstructionMixin(LightningModule, Generic[ConfigT]):
     def _record_hyperparameters(self) -> None:
         # Plain JSON values only: checkpoints load with `weights_only=True`. `_class_path` names the explicit
         # wrapper, so LightningCLI's `--ckpt_path` rebuilds the same class from them.
-        self._set_hparams({"_class_path": self._class_path(), **plain_fields(self._config)})
+        self._set_hparams(
+            {"_class_path": self._class_path(), **plain_fields(self._config), **self._options.plain()}
+        )
 
     def _class_path(self) -> str:
         """The importable path of the explicit wrapper class of this module's policy."""
@@ -172,6 +192,16 @@ class ConstructionMixin(LightningModule, Generic[ConfigT]):
     def policy_type(self) -> str:
         """LeRobot's registry key for this policy (``"act"``, ``"diffusion"``, ...)."""
         return str(self._config.type)
+
+    @property
+    def rename_map(self) -> dict[str, str]:
+        """Dataset key -> the policy's key, as ``lerobot-train --rename_map`` (empty: no renaming)."""
+        return dict(self._options.rename_map)
+
+    @property
+    def peft(self) -> PeftConfig | None:
+        """The PEFT adapter configuration the policy is fine-tuned with, or None."""
+        return self._options.peft
 
     @classmethod
     def loads_policy_type(cls, policy_type: str) -> bool:

@@ -8,8 +8,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from getiaction.policies.lerobot._batches import as_model_inputs, check_batch
 from getiaction.policies.lerobot._construction import ConfigT, ConstructionMixin
-from getiaction.policies.lerobot._features import as_model_inputs, check_batch
 
 
 class InferenceMixin(ConstructionMixin[ConfigT]):

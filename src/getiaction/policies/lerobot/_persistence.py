@@ -90,10 +90,10 @@ class PersistenceMixin(ConstructionMixin[ConfigT]):
                 f"{path}: holds a {record.policy_type!r} policy, which {cls.__name__} cannot load; use its own "
                 "class or LeRobotPolicy"
             )
-        config, hparams = checkpoint_config(
+        config, options, hparams = checkpoint_config(
             checkpoint, record, path, hparams_file=hparams_file, overrides=kwargs, subject=cls.__name__
         )
-        module = cls._from_config(config, build=cls._declares_features(hparams))
+        module = cls._from_config(config, options=options, build=cls._declares_features(hparams))
         module._restore(record, resume=False)
         module.load_state_dict(checkpoint["state_dict"], strict=True if strict is None else strict)
         first = next((t for t in checkpoint["state_dict"].values() if isinstance(t, Tensor)), None)
@@ -132,12 +132,11 @@ class PersistenceMixin(ConstructionMixin[ConfigT]):
                 f"{source}: holds a {config.type!r} policy, which {cls.__name__} cannot load; use its own class "
                 "or LeRobotPolicy.from_pretrained"
             )
-        config = with_overrides(config, overrides, subject=f"{cls.__name__}.from_pretrained")
-        config.pretrained_path = Path(
-            source
-        )  # as lerobot-train sets it: weights and processors load from here
+        config, options = with_overrides(config, overrides, subject=f"{cls.__name__}.from_pretrained")
+        # As lerobot-train sets it: weights and processors load from here.
+        config.pretrained_path = Path(source)
         config.pretrained_revision = revision
-        module = cls._from_config(config, build=False, declared=True)
+        module = cls._from_config(config, options=options, build=False, declared=True)
         module._build(strict=True)
         module.eval()  # as LeRobot's from_pretrained
         return module

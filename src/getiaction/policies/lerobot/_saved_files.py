@@ -25,8 +25,16 @@ from torch import Tensor
 
 from getiaction._lerobot.version import lerobot_version
 from getiaction.errors import ConfigError, ConfigTypeError, SavedPolicyError, did_you_mean
-from getiaction.policies.lerobot._config import decode_config, field_names, plain_fields
-from getiaction.policies.lerobot._features import TensorStats, converted_feature_fields
+from getiaction.policies.lerobot._config import (
+    WRAPPER_OPTIONS,
+    WrapperOptions,
+    decode_config,
+    field_names,
+    plain_fields,
+    split_wrapper_options,
+)
+from getiaction.policies.lerobot._features import converted_feature_fields
+from getiaction.policies.lerobot._stats import TensorStats
 
 # Written beside LeRobot's files by `save_pretrained`; LeRobot's loaders ignore it.
 PROVENANCE_FILE = "getiaction.json"
@@ -120,8 +128,9 @@ def checkpoint_config(
     hparams_file: str | Path | None,
     overrides: Mapping[str, Any],
     subject: str,
-) -> tuple[PreTrainedConfig, dict[str, Any]]:
-    """The policy config a checkpoint's hyperparameters (and ``overrides``) describe, and those parameters.
+) -> tuple[PreTrainedConfig, WrapperOptions, dict[str, Any]]:
+    """The policy config and wrapper options a checkpoint's hyperparameters (and ``overrides``) describe,
+    and those parameters.
 
     Hyperparameters this LeRobot's config does not have are an error naming the file (Lightning would
     drop them silently); an unknown override is an error naming it.
@@ -135,25 +144,29 @@ def checkpoint_config(
         hparams.pop(key, None)
     config_class = config_class_for(record.policy_type, str(path))
     fields = set(field_names(config_class))
-    unknown = sorted(set(hparams) - fields)
+    unknown = sorted(set(hparams) - fields - set(WRAPPER_OPTIONS))
     if unknown:
         raise SavedPolicyError(
             f"{path}: hyperparameters {unknown} are not fields of lerobot {lerobot_version()}'s "
             f"{config_class.__name__} (written by another release, or altered)"
         )
-    _refuse_unknown_overrides(overrides, fields, f"{subject}.load_from_checkpoint")
+    _refuse_unknown_overrides(overrides, fields | set(WRAPPER_OPTIONS), f"{subject}.load_from_checkpoint")
     hparams.update(overrides)
-    return decode_config(config_class, converted_feature_fields(hparams), subject=str(path)), hparams
+    config_fields, options = split_wrapper_options(hparams)
+    config = decode_config(config_class, converted_feature_fields(config_fields), subject=str(path))
+    return config, WrapperOptions.decode(options, subject=str(path)), hparams
 
 
 def with_overrides(
     config: PreTrainedConfig, overrides: Mapping[str, Any], *, subject: str
-) -> PreTrainedConfig:
-    """``config`` with some fields changed, decoded and checked again (the saved config as is without)."""
-    if not overrides:
-        return config
-    _refuse_unknown_overrides(overrides, set(field_names(type(config))), subject)
-    return decode_config(type(config), {**plain_fields(config), **overrides}, subject=subject)
+) -> tuple[PreTrainedConfig, WrapperOptions]:
+    """``config`` with some fields changed, decoded and checked again (the saved config as is without), and
+    the wrapper options among ``overrides``."""
+    _refuse_unknown_overrides(overrides, set(field_names(type(config))) | set(WRAPPER_OPTIONS), subject)
+    fields, options = split_wrapper_options(overrides)
+    if fields:
+        config = decode_config(type(config), {**plain_fields(config), **fields}, subject=subject)
+    return config, WrapperOptions.decode(options, subject=subject)
 
 
 def _refuse_unknown_overrides(overrides: Mapping[str, Any], fields: set[str], subject: str) -> None:

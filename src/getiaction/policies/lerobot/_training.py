@@ -17,8 +17,8 @@ from torch import Tensor
 
 from getiaction.errors import ConfigError
 from getiaction.policies.lerobot._assembly import outputs_to_fp32, training_precision
+from getiaction.policies.lerobot._batches import as_model_inputs, batch_size, check_batch
 from getiaction.policies.lerobot._construction import ConfigT, ConstructionMixin
-from getiaction.policies.lerobot._features import as_model_inputs, batch_size, check_batch
 
 
 class TrainingMixin(ConstructionMixin[ConfigT]):
