@@ -17,7 +17,26 @@ if TYPE_CHECKING:
     from lerobot.configs.policies import PreTrainedConfig
 
 
-def check_batch(batch: Mapping[str, Any], config: PreTrainedConfig, *, subject: str, training: bool) -> None:
+def raw_features(
+    config: PreTrainedConfig, rename_map: Mapping[str, str] | None, *, training: bool
+) -> dict[str, PolicyFeature]:
+    """The declared features under the names a raw batch carries them: the dataset's, before the
+    preprocessor's rename step (``rename_map``: dataset key -> policy key) renames them."""
+    declared: dict[str, PolicyFeature] = dict(config.input_features or {})
+    if training:
+        declared.update(config.output_features or {})
+    dataset_key = {policy: dataset for dataset, policy in (rename_map or {}).items()}
+    return {dataset_key.get(key, key): feature for key, feature in declared.items()}
+
+
+def check_batch(
+    batch: Mapping[str, Any],
+    config: PreTrainedConfig,
+    *,
+    subject: str,
+    training: bool,
+    rename_map: Mapping[str, str] | None = None,
+) -> None:
     """A batch (``training``) or an observation carries every declared feature with its declared shape.
 
     Values may have up to two leading dimensions (batch, time) before the feature's own shape; a value
@@ -27,9 +46,7 @@ def check_batch(batch: Mapping[str, Any], config: PreTrainedConfig, *, subject: 
         raise BatchError(
             f"{subject}: expected a mapping of feature name -> tensor, got {type(batch).__name__}"
         )
-    wanted: dict[str, PolicyFeature] = dict(config.input_features or {})
-    if training:
-        wanted.update(config.output_features or {})
+    wanted = raw_features(config, rename_map, training=training)
     # Policies with several cameras decide themselves about a missing one (pi0 pads it); none at all is
     # an error for every policy that declares cameras.
     some_camera = any(ft.type is FeatureType.VISUAL and key in batch for key, ft in wanted.items())
@@ -63,13 +80,15 @@ def check_batch(batch: Mapping[str, Any], config: PreTrainedConfig, *, subject: 
             )
 
 
-def as_model_inputs(batch: Mapping[str, Any], config: PreTrainedConfig) -> dict[str, Any]:
+def as_model_inputs(
+    batch: Mapping[str, Any], config: PreTrainedConfig, rename_map: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """Camera frames as floats in [0, 1] and float64 values as float32, for training and inference alike.
 
     ``lerobot_train`` divides uint8 camera frames by 255 before its preprocessor, and datasets give
     float32; doing the same for observations makes the same input give the same action either way.
     """
-    declared = {**(config.input_features or {}), **(config.output_features or {})}
+    declared = raw_features(config, rename_map, training=True)
     if not any(isinstance(batch.get(key), Tensor) and batch[key].dtype in _CONVERTED for key in declared):
         return dict(batch)
     converted = dict(batch)

@@ -19,6 +19,7 @@ from typing import Any
 import draccus
 from lerobot.configs.default import PeftConfig
 from lerobot.configs.policies import PreTrainedConfig
+from lerobot.utils.constants import OBS_PREFIX
 
 from getiaction.errors import ConfigError, ConfigTypeError
 
@@ -207,6 +208,16 @@ class WrapperOptions:
         ):
             raise ConfigTypeError(
                 f"{subject}: rename_map maps dataset keys to the policy's keys (str -> str), got {rename_map!r}"
+            )
+        not_observations = sorted(
+            f"{key!r}: {value!r}"
+            for key, value in rename_map.items()
+            if not (key.startswith(OBS_PREFIX) and value.startswith(OBS_PREFIX))
+        )
+        if not_observations:
+            raise ConfigError(
+                f"{subject}: rename_map renames observations (keys starting with {OBS_PREFIX!r}), as LeRobot's "
+                f"rename step does; got {', '.join(not_observations)}"
             )
         peft = parameters.get("peft")
         if isinstance(peft, Mapping):

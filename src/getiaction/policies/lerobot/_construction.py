@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar
 
 import torch
 from lerobot.configs.policies import PreTrainedConfig
+from lerobot.processor import rename_stats
 from lightning.pytorch import LightningModule
 
 from getiaction._lerobot.datasets import dataset_metadata, training_stats
@@ -30,7 +31,12 @@ from getiaction.policies.lerobot._assembly import (
 )
 from getiaction.policies.lerobot._availability import missing_extra_hint
 from getiaction.policies.lerobot._config import WrapperOptions, plain_fields, split_wrapper_options
-from getiaction.policies.lerobot._features import check_against_dataset, check_declared_features
+from getiaction.policies.lerobot._features import (
+    check_against_dataset,
+    check_declared_features,
+    renamed_specs,
+)
+from getiaction.policies.lerobot._peft import check_peft
 from getiaction.policies.lerobot._stats import Stats, TensorStats, check_stats, tensor_stats
 
 if TYPE_CHECKING:
@@ -119,6 +125,8 @@ class ConstructionMixin(LightningModule, Generic[ConfigT]):
         self._features_declared = build if declared is None else declared
         self._config: ConfigT = config  # type: ignore[assignment]  # the class's own config class
         self._options = options if options is not None else WrapperOptions()
+        self._from_checkpoint = False  # set by load_from_checkpoint
+        check_peft(config, self._options.peft, subject=self._subject)
         self.lerobot_policy: PreTrainedPolicy | None = None
         self.preprocessor: Preprocessor | None = None
         self.postprocessor: Postprocessor | None = None
@@ -220,8 +228,13 @@ class ConstructionMixin(LightningModule, Generic[ConfigT]):
         self._set_stats(stats, subject=self._subject)
 
     def _set_stats(self, stats: Stats | None, *, subject: str) -> None:
-        """Keep ``stats`` as tensors; once the policy is built (its features final), check them and
+        """Keep ``stats`` as tensors, under the policy's names (``rename_map`` renames a dataset's keys, as
+        LeRobot's ``rename_stats``); once the policy is built (its features final), check them and
         rebuild the processors to normalise with them. Before, ``_build`` checks them."""
+        if stats is not None and self._options.rename_map:
+            stats = rename_stats(
+                {key: dict(values) for key, values in stats.items()}, dict(self._options.rename_map)
+            )
         converted = tensor_stats(stats, subject=subject)
         if self.lerobot_policy is not None:
             check_stats(self._config, converted, subject=subject, complete=False)
@@ -243,12 +256,36 @@ class ConstructionMixin(LightningModule, Generic[ConfigT]):
                     "(getiaction.data.lerobot.LeRobotDataModule)."
                 )
             self._build(meta)
+        elif meta is not None and stage == "fit" and self._weights_loaded:
+            self._fine_tune_on(meta)
         elif meta is not None:
-            check_against_dataset(self._config, meta.features, subject=self._subject)
+            check_against_dataset(self._config, self._dataset_features(meta), subject=self._subject)
             if self._stats is None and meta.stats is not None:
                 # Built at construction without statistics: normalise with the dataset's, as a module
                 # built from the datamodule would.
                 self.stats = meta.stats
+
+    @property
+    def _weights_loaded(self) -> bool:
+        """Whether the weights came from a pretrained policy or a checkpoint (fitting them fine-tunes)."""
+        return bool(self._config.pretrained_path) or self._from_checkpoint
+
+    def _fine_tune_on(self, meta: LeRobotDatasetMetadata) -> None:
+        """What ``lerobot-train --policy.path`` does with a trained policy and a new dataset: ``make_policy``'s
+        features (the base model's inputs kept, which the dataset must fit, and its ACTION outputs) and the
+        dataset's statistics in the processors (``lerobot_train``'s ``preprocessor_overrides``).
+
+        A resume (``Trainer.fit(..., ckpt_path=...)``) restores the saved statistics afterwards, in
+        ``on_load_checkpoint``, as ``lerobot-train --resume`` keeps them.
+        """
+        apply_dataset_metadata(
+            self._config, meta, subject=self._subject, check=True, rename_map=self._options.rename_map
+        )
+        self._set_stats(meta.stats, subject=self._subject)
+        self._record_hyperparameters()
+
+    def _dataset_features(self, meta: LeRobotDatasetMetadata) -> dict[str, Any]:
+        return renamed_specs(meta.features, self._options.rename_map)
 
     def _build(self, meta: LeRobotDatasetMetadata | None = None, *, strict: bool = False) -> None:
         """Build the native policy and its processors, as ``make_policy`` and ``lerobot_train`` do.
@@ -257,7 +294,13 @@ class ConstructionMixin(LightningModule, Generic[ConfigT]):
         keys (LeRobot's own default, kept for fine-tuning, only logs them).
         """
         if meta is not None:
-            apply_dataset_metadata(self._config, meta, subject=self._subject, check=self._features_declared)
+            apply_dataset_metadata(
+                self._config,
+                meta,
+                subject=self._subject,
+                check=self._features_declared,
+                rename_map=self._options.rename_map,
+            )
             if self._stats is None and meta.stats is not None:
                 self._set_stats(meta.stats, subject=self._subject)
         check_declared_features(self._config, subject=self._subject)
@@ -265,12 +308,21 @@ class ConstructionMixin(LightningModule, Generic[ConfigT]):
         # (a datamodule may still bring them).
         check_stats(self._config, self._stats, subject=self._subject, complete=self._stats is not None)
         with missing_extra_hint(self.policy_type, self._subject):
-            self.lerobot_policy = build_policy(self._config, stats=self._stats, meta=meta, strict=strict)
+            self.lerobot_policy = build_policy(
+                self._config,
+                stats=self._stats,
+                meta=meta,
+                strict=strict,
+                peft=self._options.peft,
+                subject=self._subject,
+            )
             self._build_processors()
         self._record_hyperparameters()
 
     def _build_processors(self) -> None:
-        self.preprocessor, self.postprocessor = build_processors(self._config, self._stats)
+        self.preprocessor, self.postprocessor = build_processors(
+            self._config, self._stats, self._options.rename_map
+        )
         if self._config.pretrained_path and self._stats is None:
             self._stats = normaliser_stats(self.preprocessor)  # what the saved pipeline normalises with
         self._processor_device = None

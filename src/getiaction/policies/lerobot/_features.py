@@ -107,7 +107,9 @@ def check_declared_features(config: PreTrainedConfig, *, subject: str) -> None:
 def check_against_dataset(
     config: PreTrainedConfig, dataset_features: Mapping[str, Mapping[str, Any]], *, subject: str
 ) -> None:
-    """Every declared feature exists in the dataset with the shape its frames have.
+    """Every declared feature exists in the dataset with the shape its frames have; one error names each
+    feature that does not, with both shapes, and suggests a ``rename_map`` for a missing key where the
+    dataset has an undeclared feature of the same type and shape.
 
     Cameras follow LeRobot's own rule (``validate_visual_features_consistency``): the declared cameras
     and the dataset's may differ as long as one set contains the other.
@@ -117,21 +119,44 @@ def check_against_dataset(
     declared_cameras = {key for key, ft in declared.items() if ft.type is FeatureType.VISUAL}
     dataset_cameras = {key for key, ft in available.items() if ft.type is FeatureType.VISUAL}
     cameras_may_differ = declared_cameras <= dataset_cameras or dataset_cameras <= declared_cameras
+    problems: list[str] = []
     for key, feature in declared.items():
         if key not in available and (feature.type is FeatureType.VISUAL and cameras_may_differ):
             continue
         if key not in available:
-            raise FeatureError(
-                f"{subject}: feature {key!r} is declared but the dataset has no such feature; it has "
-                f"{sorted(available)}"
+            problems.append(
+                f"feature {key!r} is declared but the dataset has no such feature"
+                + _rename_hint(key, feature, available, declared)
             )
+            continue
         expected = tuple(available[key].shape)
         if tuple(feature.shape) != expected:
-            raise FeatureError(
-                f"{subject}: feature {key!r} is declared with shape {tuple(feature.shape)}, but the dataset's "
-                f"frames have shape {expected}"
+            problems.append(
+                f"feature {key!r} is declared with shape {tuple(feature.shape)}, but the dataset's frames have "
+                f"shape {expected}"
                 + (" (cameras are channels-first)" if feature.type is FeatureType.VISUAL else "")
             )
+    if problems:
+        raise FeatureError(f"{subject}: " + "; ".join(problems) + f". The dataset has {sorted(available)}")
+
+
+def _rename_hint(
+    key: str, feature: PolicyFeature, available: Mapping[str, PolicyFeature], declared: Mapping[str, Any]
+) -> str:
+    """``rename_map`` for a missing key, where the dataset has one undeclared feature that would fit it."""
+    fits = [
+        name
+        for name, candidate in available.items()
+        if name not in declared and candidate.type is feature.type and candidate.shape == feature.shape
+    ]
+    if not fits:
+        return ""
+    return f" (if the dataset's {fits[0]!r} is it, pass rename_map={{{fits[0]!r}: {key!r}}})"
+
+
+def renamed_specs(dataset_features: Mapping[str, Any], rename_map: Mapping[str, str]) -> dict[str, Any]:
+    """A dataset's feature specs under the policy's names (``rename_map``: dataset key -> policy key)."""
+    return {rename_map.get(key, key): spec for key, spec in dataset_features.items()}
 
 
 def _describe(features: Mapping[str, PolicyFeature]) -> str:

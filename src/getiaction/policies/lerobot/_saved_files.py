@@ -34,6 +34,7 @@ from getiaction.policies.lerobot._config import (
     split_wrapper_options,
 )
 from getiaction.policies.lerobot._features import converted_feature_fields
+from getiaction.policies.lerobot._peft import ADAPTER_CONFIG, ADAPTER_WEIGHTS
 from getiaction.policies.lerobot._stats import TensorStats
 
 # Written beside LeRobot's files by `save_pretrained`; LeRobot's loaders ignore it.
@@ -46,7 +47,15 @@ PROCESSOR_FILES = (f"{POLICY_PREPROCESSOR_DEFAULT_NAME}.json", f"{POLICY_POSTPRO
 PROCESSOR_PREFIXES = (POLICY_PREPROCESSOR_DEFAULT_NAME, POLICY_POSTPROCESSOR_DEFAULT_NAME)
 # Files a pretrained save may hold; a directory with anything else is not ours to replace.
 SAVED_NAMES = frozenset(
-    {CONFIG_NAME, SAFETENSORS_SINGLE_FILE, PROVENANCE_FILE, "README.md", "train_config.json"}
+    {
+        CONFIG_NAME,
+        SAFETENSORS_SINGLE_FILE,
+        ADAPTER_CONFIG,
+        ADAPTER_WEIGHTS,
+        PROVENANCE_FILE,
+        "README.md",
+        "train_config.json",
+    }
 )
 
 
@@ -199,11 +208,13 @@ def read_pretrained_config(source: str, revision: str | None) -> PreTrainedConfi
     config_file = directory / CONFIG_NAME
     if not config_file.is_file():
         raise FileNotFoundError(f"{config_file}: missing; {directory} is not a LeRobot pretrained directory")
-    for name in (SAFETENSORS_SINGLE_FILE, *PROCESSOR_FILES):
+    data = _json(config_file)
+    # A PEFT save holds the adapter (over the base policy its adapter config names) instead of weights.
+    weights = (ADAPTER_CONFIG, ADAPTER_WEIGHTS) if data.get("use_peft") else (SAFETENSORS_SINGLE_FILE,)
+    for name in (*weights, *PROCESSOR_FILES):
         if not (directory / name).is_file():
             raise FileNotFoundError(f"{directory / name}: missing from the LeRobot pretrained directory")
-    data = _json(config_file)
-    _check_safetensors(directory / SAFETENSORS_SINGLE_FILE)
+    _check_safetensors(directory / weights[-1])
     provenance = directory / PROVENANCE_FILE
     if provenance.is_file():
         _check_provenance(directory, _json(provenance), data.get("type"))
@@ -286,6 +297,6 @@ def _check_safetensors(path: Path) -> None:
 def digest_of(path: Path) -> str:
     """What provenance records of a saved file: a digest of a small file, the size of the weights.
     (Hashing gigabytes of weights on every load costs too much.)"""
-    if path.name == SAFETENSORS_SINGLE_FILE:
+    if path.name in (SAFETENSORS_SINGLE_FILE, ADAPTER_WEIGHTS):
         return f"size:{path.stat().st_size}"
     return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()

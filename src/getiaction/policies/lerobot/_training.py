@@ -29,8 +29,10 @@ class TrainingMixin(ConstructionMixin[ConfigT]):
     def forward(self, batch: dict[str, Any]) -> tuple[Tensor, dict[str, Any]]:
         """Loss and LeRobot's loss dict for a raw dataset batch (checked, then preprocessed here)."""
         policy, preprocessor, _ = self._prepared_policy()
-        check_batch(batch, self._config, subject=self._subject, training=True)
-        inputs = preprocessor(as_model_inputs(batch, self._config))
+        check_batch(
+            batch, self._config, subject=self._subject, training=True, rename_map=self._options.rename_map
+        )
+        inputs = preprocessor(as_model_inputs(batch, self._config, self._options.rename_map))
         with self._autocast():
             output: object = outputs_to_fp32(policy.forward(inputs))
         # Most policies return (loss, info); some return a dict holding "loss". Check, don't trust.
