@@ -302,3 +302,69 @@ def test_peft_misuse_is_refused_by_name(base: Path) -> None:
         ACT.from_pretrained(base, peft=PeftConfig())
     with pytest.raises(ConfigError, match="rename_map renames observations"):
         ACT.from_pretrained(base, rename_map={"action": "observation.image"})
+
+
+def test_a_lora_run_resumes_bitwise(base: Path, new_root: Path, tmp_path: Path) -> None:
+    def fit_steps(module: ACT, ckpt_path: Path | None = None) -> None:
+        checkpoints = lightning.pytorch.callbacks.ModelCheckpoint(
+            dirpath=tmp_path / "checkpoints", every_n_train_steps=2, save_top_k=-1, filename="{step}"
+        )
+        trainer = lightning.Trainer(
+            max_steps=4,
+            logger=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+            callbacks=[checkpoints],
+            default_root_dir=tmp_path,
+        )
+        data = LeRobotDataModule(REPO_ID, root=new_root, num_workers=0, batch_size=4)
+        trainer.fit(module, datamodule=data, ckpt_path=ckpt_path)
+
+    torch.manual_seed(0)
+    uninterrupted = ACT.from_pretrained(base, peft=LORA)
+    fit_steps(uninterrupted)
+    torch.manual_seed(123)  # everything must come from the checkpoint
+    resumed = ACT.from_pretrained(base, peft=LORA)
+    fit_steps(resumed, ckpt_path=tmp_path / "checkpoints" / "step=2.ckpt")
+    assert uninterrupted.lerobot_policy is not None and resumed.lerobot_policy is not None
+    assert_same_weights(uninterrupted.lerobot_policy, resumed.lerobot_policy)
+    # The checkpoint alone rebuilds the LoRA module (the base from pretrained_path, then the adapters).
+    restored = ACT.load_from_checkpoint(tmp_path / "checkpoints" / "step=4.ckpt")
+    assert restored.peft == LORA and restored.lerobot_policy is not None
+    assert_same_weights(uninterrupted.lerobot_policy, restored.lerobot_policy)
+
+
+def test_the_cli_fine_tunes_with_lora(base: Path, new_root: Path, tmp_path: Path) -> None:
+    from getiaction.cli import run_cli
+
+    configs = Path(__file__).parent.parent / "configs"
+    cli = run_cli(
+        [
+            "fit",
+            "--config",
+            str(configs / "lerobot_act.yaml"),
+            *(
+                f"--model.init_args.{key}={value}"
+                for key, value in TINY_CONFIGS["act"].items()
+                if value is not None
+            ),
+            "--model.init_args.pretrained_backbone_weights=null",
+            f"--model.init_args.pretrained_path={base}",
+            "--model.init_args.peft.target_modules=[linear1, linear2]",
+            "--model.init_args.peft.r=4",
+            f"--data.init_args.repo_id={REPO_ID}",
+            f"--data.init_args.root={new_root}",
+            "--data.init_args.num_workers=0",
+            "--trainer.max_steps=1",
+            "--trainer.accelerator=cpu",
+            "--trainer.enable_progress_bar=false",
+            f"--trainer.default_root_dir={tmp_path}",
+        ]
+    )
+    module = cli.model
+    assert isinstance(module, ACT) and module.peft == LORA and module.lerobot_policy is not None
+    trainable = [name for name, p in module.lerobot_policy.named_parameters() if p.requires_grad]
+    assert trainable and all("lora_" in name for name in trainable)
+    (checkpoint,) = tmp_path.rglob("*.ckpt")
+    hparams = torch.load(checkpoint, weights_only=True)["hyper_parameters"]
+    assert hparams["peft"]["r"] == 4 and hparams["pretrained_path"] == str(base)
