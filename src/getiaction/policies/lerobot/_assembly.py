@@ -20,11 +20,17 @@ from getiaction._lerobot.compat import (
     relative_actions_step,
 )
 from getiaction.policies.lerobot._config import decode_config
+from getiaction.policies.lerobot._constraints import check_constraints
 from getiaction.policies.lerobot._features import (
     check_against_dataset,
     converted_feature_fields,
     dataset_feature_specs,
     renamed_specs,
+)
+from getiaction.policies.lerobot._normalization_mapping import (
+    check_dropped_keys,
+    dropped_keys,
+    note_dropped_keys,
 )
 from getiaction.policies.lerobot._peft import check_peft, is_adapter, load_adapter, wrap_with_peft
 from getiaction.policies.lerobot._stats import TensorStats
@@ -49,13 +55,17 @@ def decode_parameters(
     A dataset's own feature specs (``meta.features``, names included) given for both directions are
     applied after decoding, as ``make_policy`` applies them, so that configs which read the dataset's
     feature names or shapes (molmoact2's gripper dimensions, fastwam's camera sizes) see the same.
+    A ``normalization_mapping`` given must keep the policy's default keys for the features it has (a saved
+    config's need not).
     """
+    dropped = dropped_keys(config_class, parameters, subject=subject)
     specs = dataset_feature_specs(parameters)
     if specs is not None:
         parameters = {key: value for key, value in parameters.items() if key not in _FEATURE_FIELDS}
     config = decode_config(config_class, converted_feature_fields(parameters), subject=subject)
     if specs is not None:
         apply_dataset_features(config, specs, subject=subject, check=False)
+    note_dropped_keys(config, dropped, subject=subject)
     return config
 
 
@@ -146,8 +156,13 @@ def build_policy(
     subject: str,
 ) -> PreTrainedPolicy:
     """A fresh native policy, or one loaded from ``config.pretrained_path`` (``strict``: no key mismatch),
-    as ``make_policy`` builds it; then wrapped with new ``peft`` adapters, as ``lerobot_train`` does."""
+    as ``make_policy`` builds it; then wrapped with new ``peft`` adapters, as ``lerobot_train`` does.
+
+    The config's rules are checked again first: the dataset's features (cameras, the number of inputs,
+    the feature types a user's normalization_mapping must cover) may be known only now."""
     check_peft(config, peft, subject=subject)
+    check_constraints(config, subject=subject)
+    check_dropped_keys(config, subject=subject)
     policy_kwargs: dict[str, Any] = {}
     if meta is not None:
         policy_kwargs["dataset_meta"] = meta
