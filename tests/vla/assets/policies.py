@@ -59,7 +59,8 @@ POLICIES: dict[str, TinyPolicy] = {
 # Datasets whose feature names or shapes a config reads while make_policy builds it (its
 # set_dataset_feature_metadata hook, action_feature_names): name -> (policy type, dataset, overrides).
 DATASET_METADATA_CASES: dict[str, tuple[str, DatasetSpec, dict[str, Any]]] = {
-    # MolmoAct2 leaves dimensions named "gripper" unnormalised (processor_molmoact2._add_gripper_masks_to_stats).
+    # MolmoAct2 leaves dimensions named "gripper" unnormalised
+    # (processor_molmoact2._add_gripper_masks_to_stats).
     "molmoact2-gripper": ("molmoact2", DatasetSpec(gripper=True), {}),
     # FastWAM declares each camera at image_size, whatever the dataset records (64x64 here).
     "fastwam-camera-size": ("fastwam", DatasetSpec(), {"image_size": (32, 32)}),

@@ -165,7 +165,7 @@ def fast_action_tokenizer(directory: Path, chunk_size: int, action_dim: int, voc
     processor.tokenizer.save_pretrained(directory)
     module = "processing_action_tokenizer"
     (directory / f"{module}.py").write_text(
-        "from lerobot.policies.molmoact2.molmoact2_hf_model.action_tokenizer import UniversalActionProcessor\n\n"
+        f"from {UniversalActionProcessor.__module__} import UniversalActionProcessor\n\n"
         '__all__ = ["UniversalActionProcessor"]\n'
     )
     config = {
