@@ -24,8 +24,8 @@ from lerobot.policies.act.configuration_act import ACTConfig
 from tiny import TINY_CONFIGS
 
 import getiaction.policies.lerobot as wrappers
-from getiaction.errors import ConfigTypeError
-from getiaction.policies.lerobot import ACT, TDMPC, GaussianActor, LeRobotPolicy
+from getiaction.errors import ConfigError, ConfigTypeError
+from getiaction.policies.lerobot import ACT, TDMPC, XVLA, Evo1, GaussianActor, LeRobotPolicy, MultiTaskDiT
 from getiaction.policies.lerobot import _config as config_tables
 from getiaction.policies.lerobot._config import check_value_ranges, decode_config, plain_fields
 from getiaction.policies.lerobot._constraints import RULES, check_constraints
@@ -86,6 +86,34 @@ def test_every_policys_defaults_pass_every_rule(policy_type: str) -> None:
     check_value_ranges(config, subject=policy_type)
     mapping = {"normalization_mapping": config.normalization_mapping}  # type: ignore[attr-defined]
     assert dropped_keys(config_class, mapping, subject=policy_type) == []
+
+
+# The rules of the other built-in policies (ACT's, Diffusion's, VQBeT's and TDMPC's are in test_bad_input.py).
+OTHER_RULES: list[tuple[type[Any], dict[str, Any], tuple[str, ...]]] = [
+    (Evo1, {"embed_dim": 32, "num_heads": 3}, ("embed_dim (32)", "num_heads (3)")),
+    (Evo1, {"embed_dim": 33, "num_heads": 3}, ("embed_dim must be even", "33")),
+    (XVLA, {"hidden_size": 100, "num_heads": 16}, ("hidden_size (100)", "num_heads (16)", "96 or 112")),
+    (MultiTaskDiT, {"hidden_dim": 24, "num_heads": 8}, ("use_rope", "24 / 8 = 3", "even")),
+    (MultiTaskDiT, {"timestep_embed_dim": 2}, ("timestep_embed_dim", "even and at least 4")),
+]
+
+
+@pytest.mark.parametrize(("wrapper", "parameters", "words"), OTHER_RULES)
+def test_the_other_policies_rules_name_their_fields(
+    wrapper: type[Any], parameters: dict[str, Any], words: tuple[str, ...]
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        wrapper(**parameters)
+    assert all(word in str(raised.value) for word in words), str(raised.value)
+
+
+def test_rules_on_features_wait_for_them(tiny_meta: Any) -> None:
+    # ACT's camera embedding needs dim_model % 4 == 0 only with cameras: unknown at construction, refused
+    # when the dataset's camera arrives, before anything is built.
+    unbuilt = ACT(**{**TINY, "dim_model": 34})
+    assert unbuilt.lerobot_policy is None
+    with pytest.raises(ConfigError, match=r"multiple of 4 with cameras \(observation.image\)"):
+        ACT.from_dataset(tiny_meta, **{**TINY, "dim_model": 34})
 
 
 # --- valid input LeRobot takes -------------------------------------------------------------------------

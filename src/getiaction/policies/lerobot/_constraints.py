@@ -82,6 +82,16 @@ def _even_embedding(name: str, where: str) -> Rule:
     return Rule((name,), rule)
 
 
+def _even(name: str, why: str) -> Rule:
+    def rule(config: PreTrainedConfig) -> str | None:
+        sizes = _sizes(config, name)
+        if sizes is None or sizes[0] % 2 == 0:
+            return None
+        return f"{name} must be even, got {sizes[0]}: {why}"
+
+    return Rule((name,), rule)
+
+
 def _action_window(config: PreTrainedConfig) -> str | None:
     # modeling_diffusion.py:329, modeling_multi_task_dit.py:138: actions[:, n_obs_steps - 1 : ... + n_action_steps]
     sizes = _sizes(config, "n_obs_steps", "n_action_steps", "horizon")
@@ -257,7 +267,13 @@ RULES: Mapping[str, tuple[Rule, ...]] = {
         _BACKBONE,
         _GROUP_NORM,
     ),
-    "evo1": (_divisible("embed_dim", "num_heads", f"{_HEADS} (evo1/flow_matching.py:151)"),),
+    "evo1": (
+        _divisible("embed_dim", "num_heads", f"{_HEADS} (evo1/flow_matching.py:151)"),
+        _even(
+            "embed_dim",
+            "its sinusoidal encodings interleave embed_dim / 2 sines and cosines (flow_matching.py:26)",
+        ),
+    ),
     "multi_task_dit": (
         _WINDOW,
         Rule(("use_rope", "hidden_dim", "num_heads"), _rope_head_dim),
