@@ -125,7 +125,7 @@ def test_enum_keys_and_values_mean_what_lerobot_means(tiny_meta: Any) -> None:
     policy = ACT.from_dataset(tiny_meta, normalization_mapping=ENUM_MAPPING, **TINY)  # type: ignore[arg-type]
     assert policy.hparams["normalization_mapping"] == plain
     assert policy.config.normalization_mapping["STATE"] is NormalizationMode.MIN_MAX
-    # TDMPCConfig itself reads normalization_mapping["ACTION"]: enum keys reach it as LeRobot's own tests pass them.
+    # TDMPCConfig reads normalization_mapping["ACTION"] itself: enum keys reach it as LeRobot's tests pass them.
     tdmpc = TDMPC(normalization_mapping={**ENUM_MAPPING, FeatureType.ENV: NormalizationMode.IDENTITY})  # type: ignore[dict-item]
     assert tdmpc.config.normalization_mapping["ACTION"] is NormalizationMode.MIN_MAX
 
@@ -152,7 +152,7 @@ def test_a_users_mapping_may_leave_out_feature_types_the_policy_has_none_of() ->
 
 
 def test_a_saved_config_loads_with_the_mapping_it_was_trained_with() -> None:
-    # LeRobot's own saves may leave a key out on purpose; only a user's parameters are held to the default's keys.
+    # LeRobot's saves may leave a key out on purpose; only a user's parameters must keep the default's keys.
     config = decode_config(
         ACTConfig, {"normalization_mapping": {"VISUAL": "MEAN_STD", "STATE": "MEAN_STD"}}, subject="x"
     )
@@ -189,3 +189,7 @@ def test_keyword_checks_leave_copies_and_misspellings_as_they_were(tmp_path: Pat
     assert copy.deepcopy(policy).config == policy.config  # __new__ without keywords
     with pytest.raises(ConfigTypeError, match="Did you mean: dim_model"):
         ACT(dim_modle=3)  # type: ignore[call-arg]
+    with pytest.raises(ConfigTypeError, match=r"one policy already: drop policy_name"):
+        ACT(policy_name="act")  # type: ignore[call-arg]
+    with pytest.raises(ConfigTypeError, match=r"ACT\(\*\*policy_config\)"):
+        ACT(policy_config={"dim_model": 64})  # type: ignore[call-arg]

@@ -46,6 +46,7 @@ AT_LEAST_ONE = frozenset(
         "dim_feedforward",
         "dim_model",
         "diffusion_step_embed_dim",
+        "embed_dim",
         "gpt_block_size",
         "gpt_hidden_dim",
         "gpt_input_dim",
@@ -53,6 +54,7 @@ AT_LEAST_ONE = frozenset(
         "gpt_n_layer",
         "gpt_output_dim",
         "hidden_dim",
+        "hidden_size",
         "horizon",
         "kernel_size",
         "latent_dim",
@@ -76,6 +78,7 @@ AT_LEAST_ONE = frozenset(
         "num_train_timesteps",
         "q_ensemble_size",
         "spatial_softmax_num_keypoints",
+        "timestep_embed_dim",
         "tokenizer_max_length",
         "vqvae_embedding_dim",
         "vqvae_enc_hidden_dim",
@@ -159,7 +162,8 @@ def decode_config(
 
 def _plain_input(value: Any) -> Any:
     """What draccus reads for a value LeRobot's configs take as it is: an enum key as its value
-    (``FeatureType.STATE`` -> ``"STATE"``, not draccus's ``"FeatureType.STATE"``), a tensor or array as a list."""
+    (``FeatureType.STATE`` -> ``"STATE"``, not draccus's ``"FeatureType.STATE"``), a tensor or array as a
+    list."""
     if isinstance(value, torch.Tensor | np.ndarray | np.generic):
         return value.tolist()
     if isinstance(value, Mapping):
@@ -260,7 +264,7 @@ def _first_non_finite(value: Any, path: str) -> tuple[str, float] | None:
 
 
 def _non_finite_defaults(config_class: type) -> frozenset[str]:
-    """Fields whose upstream default is itself a non-finite float (none in lerobot 0.6.1): they may stay so."""
+    """Fields whose upstream default is a non-finite float (none in lerobot 0.6.1): they may stay so."""
     return frozenset(
         field.name
         for field in dataclasses.fields(config_class)

@@ -2,9 +2,9 @@
 
 Divisibility (attention heads), windows (``n_obs_steps - 1 + n_action_steps <= horizon``), cross-field
 order (``min_std <= max_std``), and a torchvision backbone that exists, with weights of its own. Each
-rule names the policy code it mirrors (lerobot 0.6.1) and the fields it reads, and refuses only configs that code would crash on or silently mistreat: without the
-rule, ``ACT(n_heads=3, dim_model=64)`` is an assertion deep in torch and ``Diffusion(horizon=8,
-n_obs_steps=2, n_action_steps=8)`` a chunk of 7 actions.
+rule names the policy code it mirrors (lerobot 0.6.1) and the fields it reads, and refuses only configs
+that code would crash on or silently mistreat: without the rule, ``ACT(n_heads=3, dim_model=64)`` is an
+assertion deep in torch and ``Diffusion(horizon=8, n_obs_steps=2, n_action_steps=8)`` a chunk of 7 actions.
 
 Rules run when a config is decoded and again when the policy is built, once a dataset's features are
 known (the rules that depend on features skip configs without them). Single fields' ranges are in
@@ -75,8 +75,8 @@ def _even_embedding(name: str, where: str) -> Rule:
         if sizes is None or (sizes[0] % 2 == 0 and sizes[0] >= 4):
             return None
         return (
-            f"{name} must be even and at least 4, got {sizes[0]}: its sinusoidal embedding is dim // 2 sine and "
-            f"dim // 2 cosine features, scaled by 1 / (dim // 2 - 1) ({where})"
+            f"{name} must be even and at least 4, got {sizes[0]}: its sinusoidal embedding is dim // 2 sine "
+            f"and dim // 2 cosine features, scaled by 1 / (dim // 2 - 1) ({where})"
         )
 
     return Rule((name,), rule)
@@ -93,15 +93,17 @@ def _even(name: str, why: str) -> Rule:
 
 
 def _action_window(config: PreTrainedConfig) -> str | None:
-    # modeling_diffusion.py:329, modeling_multi_task_dit.py:138: actions[:, n_obs_steps - 1 : ... + n_action_steps]
+    # modeling_diffusion.py:329, modeling_multi_task_dit.py:138: each chunk is sliced
+    # actions[:, n_obs_steps - 1 : n_obs_steps - 1 + n_action_steps]
     sizes = _sizes(config, "n_obs_steps", "n_action_steps", "horizon")
     if sizes is None or sizes[0] - 1 + sizes[1] <= sizes[2]:
         return None
     n_obs, n_action, horizon = sizes
     return (
-        f"n_action_steps ({n_action}) must be at most horizon - n_obs_steps + 1 = {horizon - n_obs + 1}: each "
-        f"chunk keeps the actions from the current step, n_obs_steps - 1, on, so {n_action} would leave only "
-        f"{max(horizon - n_obs + 1, 0)}; raise horizon to {n_obs - 1 + n_action} or lower n_action_steps"
+        f"n_action_steps ({n_action}) must be at most horizon - n_obs_steps + 1 = {horizon - n_obs + 1}: "
+        f"a chunk keeps the actions from the current step (index n_obs_steps - 1) on, so it would hold only "
+        f"{max(horizon - n_obs + 1, 0)} of the {n_action}; raise horizon to {n_obs - 1 + n_action} or lower "
+        "n_action_steps"
     )
 
 
@@ -142,7 +144,7 @@ def _diffusion_groups(config: PreTrainedConfig) -> str | None:
 
 
 def _odd_kernel(config: PreTrainedConfig) -> str | None:
-    # modeling_diffusion.py:619: Conv1d(..., kernel_size, padding=kernel_size // 2) keeps the length only if odd.
+    # modeling_diffusion.py:619: Conv1d(..., kernel_size, padding=kernel_size // 2) keeps the length if odd.
     sizes = _sizes(config, "kernel_size")
     if sizes is None or sizes[0] % 2 == 1:
         return None
@@ -177,8 +179,9 @@ def _tdmpc_elites(config: PreTrainedConfig) -> str | None:
     if elites <= gaussian + pi_samples:
         return None
     return (
-        f"n_elites ({elites}) must be at most the candidates CEM plans with, n_gaussian_samples + n_pi_samples "
-        f"= {gaussian} + {pi_samples} = {gaussian + pi_samples}: the elites are the best of those"
+        f"n_elites ({elites}) must be at most the candidates CEM plans with, n_gaussian_samples + "
+        f"n_pi_samples = {gaussian} + {pi_samples} = {gaussian + pi_samples}: the elites are the best of "
+        "those"
     )
 
 
@@ -187,7 +190,10 @@ def _tdmpc_std_order(config: PreTrainedConfig) -> str | None:
     low, high = getattr(config, "min_std", None), getattr(config, "max_std", None)
     if not isinstance(low, int | float) or not isinstance(high, int | float) or low <= high:
         return None
-    return f"min_std ({low}) must not exceed max_std ({high}): CEM clamps its standard deviation to [min_std, max_std]"
+    return (
+        f"min_std ({low}) must not exceed max_std ({high}): CEM clamps its standard deviation to "
+        "[min_std, max_std]"
+    )
 
 
 def _vqbet_block_size(config: PreTrainedConfig) -> str | None:
@@ -229,8 +235,9 @@ def _torchvision_backbone(config: PreTrainedConfig) -> str | None:
     except (KeyError, TypeError, ValueError):
         valid = [f"{enum.__name__}.{member}" for member in enum.__members__]
         return (
-            f"pretrained_backbone_weights {weights!r} are not weights of {name}.{did_you_mean(str(weights), valid)}"
-            f" {name}'s weights: {', '.join(valid)}, or None for random initialisation"
+            f"pretrained_backbone_weights {weights!r} are not weights of {name}."
+            f"{did_you_mean(str(weights), valid)} {name}'s weights: {', '.join(valid)}, or None for random "
+            "initialisation"
         )
     return None
 

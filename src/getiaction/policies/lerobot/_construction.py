@@ -211,7 +211,7 @@ class ConstructionMixin(LightningModule, Generic[ConfigT]):
 
     @property
     def policy_name(self) -> str:
-        """The LeRobot policy name, as the original design's ``LeRobotPolicy(policy_name=...)`` (= ``policy_type``)."""
+        """The LeRobot policy name, as in the design's ``LeRobotPolicy(policy_name=...)``: ``policy_type``."""
         return self.policy_type
 
     @property

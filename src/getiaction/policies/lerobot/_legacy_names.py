@@ -96,7 +96,8 @@ def check_keywords(cls: type, keywords: Collection[str]) -> None:
 
 @functools.cache
 def _keyword_parameters(cls: type) -> frozenset[str] | None:
-    parameters: Mapping[str, Any] = inspect.signature(cls.__init__).parameters  # type: ignore[misc]  # the class's own
+    init = cls.__init__  # type: ignore[misc]  # the class's own __init__, the one Python calls
+    parameters: Mapping[str, Any] = inspect.signature(init).parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
         return None
     return frozenset(name for name in parameters if name != "self")

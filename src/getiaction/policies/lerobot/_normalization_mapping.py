@@ -34,8 +34,8 @@ def check_normalization_mapping(
     for key, mode in mapping.items():
         if _name(key) not in _FEATURE_TYPES:
             raise ConfigError(
-                f"{subject}: normalization_mapping key {key!r} is not a feature type.{_hint(key, _FEATURE_TYPES)} "
-                f"Its keys are FeatureType names: {', '.join(_FEATURE_TYPES)}"
+                f"{subject}: normalization_mapping key {key!r} is not a feature type."
+                f"{_hint(key, _FEATURE_TYPES)} Its keys are FeatureType names: {', '.join(_FEATURE_TYPES)}"
             )
         if isinstance(mode, str) and _name(mode) not in _MODES:
             raise ConfigError(

@@ -143,8 +143,8 @@ class LeRobotPolicy(LeRobotPolicyModule[PreTrainedConfig]):
         use_imagenet_stats: bool = True,
         **parameters: Any,
     ) -> Self:
-        """A policy chosen by name and built for a dataset: ``from_dataset("act", dataset, **parameters)`` or
-        ``from_dataset(dataset, policy_name="act", **parameters)``; see the explicit classes' ``from_dataset``."""
+        """A policy chosen by name and built for a dataset: ``from_dataset("act", dataset, **parameters)``
+        or ``from_dataset(dataset, policy_name="act", **parameters)``; as the explicit classes' own."""
         if len(args) == 2:
             if "policy_name" in parameters:
                 raise ConfigTypeError(
