@@ -580,6 +580,11 @@ CASES: dict[str, tuple[Callable[[World], object], type[Exception], tuple[str, ..
         ConfigTypeError,
         ("'config'", "keyword arguments", "from_pretrained"),
     ),
+    "the design's learning_rate, from a dataset": (
+        lambda w: ACT.from_dataset(w.meta, learning_rate=1e-4, **TINY),
+        ConfigTypeError,
+        ("'learning_rate'", "'optimizer_lr'"),
+    ),
     "the design's learning_rate, by name": (
         lambda w: LeRobotPolicy("act", learning_rate=1e-4),
         ConfigTypeError,
@@ -782,7 +787,7 @@ def test_bad_input_fails_early_and_clearly(case: str, world: World) -> None:
 
 
 def test_the_matrix_counts_its_cases() -> None:
-    assert len(CASES) == 60 + 36  # + the block of config rules and names
+    assert len(CASES) == 60 + 37  # + the block of config rules and names
 
 
 # --- inference converts inputs exactly as training does ---------------------------------------------

@@ -19,8 +19,8 @@ from getiaction._lerobot.compat import (
     processor_revision,
     relative_actions_step,
 )
-from getiaction.errors import FeatureError
-from getiaction.policies.lerobot._config import decode_config
+from getiaction.errors import ConfigTypeError, FeatureError
+from getiaction.policies.lerobot._config import WRAPPER_OPTIONS, decode_config, field_names
 from getiaction.policies.lerobot._constraints import check_constraints
 from getiaction.policies.lerobot._features import (
     check_against_dataset,
@@ -28,6 +28,7 @@ from getiaction.policies.lerobot._features import (
     dataset_feature_specs,
     renamed_specs,
 )
+from getiaction.policies.lerobot._legacy_names import parameter_hint
 from getiaction.policies.lerobot._normalization_mapping import (
     check_dropped_keys,
     dropped_keys,
@@ -59,6 +60,13 @@ def decode_parameters(
     A ``normalization_mapping`` given must keep the policy's default keys for the features it has (a saved
     config's need not).
     """
+    known = field_names(config_class)
+    for name in parameters:  # what `from_dataset` was given (Python checks the constructor's keywords)
+        if name not in known:
+            hint = parameter_hint(name, [*known, "stats", *WRAPPER_OPTIONS], cls=subject)
+            if name == "stats":
+                hint = " The statistics come from the dataset here: assign `.stats` afterwards to use others."
+            raise ConfigTypeError(f"{subject} got an unexpected keyword argument {name!r}.{hint}")
     dropped = dropped_keys(config_class, parameters, subject=subject)
     specs = dataset_feature_specs(parameters)
     if specs is not None:
