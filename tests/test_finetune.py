@@ -69,11 +69,11 @@ def renamed_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return record_dataset(tmp_path_factory.mktemp("renamed") / "data", seed=2, camera=RENAMED_CAMERA)
 
 
-def lerobot_dataset(root: Path, base: Path) -> Any:
+def lerobot_dataset(root: Path, base: Path, repo_id: str = REPO_ID) -> Any:
     """``make_dataset`` as lerobot_train calls it: delta timestamps from the policy, ImageNet camera stats."""
     policy = PreTrainedConfig.from_pretrained(base)
     return make_dataset(
-        TrainPipelineConfig(dataset=DatasetConfig(repo_id=REPO_ID, root=str(root)), policy=policy)
+        TrainPipelineConfig(dataset=DatasetConfig(repo_id=repo_id, root=str(root)), policy=policy)
     )
 
 
@@ -134,8 +134,8 @@ class FixedBatchesDataModule(LeRobotDataModule):
     """A LeRobotDataModule (its metadata and statistics reach the policy in ``setup``) whose training
     batches are fixed, so both sides see the same ones."""
 
-    def __init__(self, root: Path, batches: list[dict[str, Any]]) -> None:
-        super().__init__(REPO_ID, root=root, num_workers=0, batch_size=BATCH_SIZE)
+    def __init__(self, root: Path, batches: list[dict[str, Any]], repo_id: str = REPO_ID) -> None:
+        super().__init__(repo_id, root=root, num_workers=0, batch_size=BATCH_SIZE)
         self._batches = batches
 
     def train_dataloader(self) -> torch.utils.data.DataLoader[Any]:
@@ -144,7 +144,9 @@ class FixedBatchesDataModule(LeRobotDataModule):
         )
 
 
-def fit(module: Any, root: Path, batches: list[dict[str, Any]], tmp: Path) -> list[float]:
+def fit(
+    module: Any, root: Path, batches: list[dict[str, Any]], tmp: Path, repo_id: str = REPO_ID
+) -> list[float]:
     recorder = _RecordLosses()
     trainer = lightning.Trainer(
         max_steps=TRAIN_STEPS,
@@ -156,7 +158,7 @@ def fit(module: Any, root: Path, batches: list[dict[str, Any]], tmp: Path) -> li
         callbacks=[recorder],
         default_root_dir=tmp,
     )
-    trainer.fit(module, datamodule=FixedBatchesDataModule(root, batches))
+    trainer.fit(module, datamodule=FixedBatchesDataModule(root, batches, repo_id))
     return recorder.losses
 
 
