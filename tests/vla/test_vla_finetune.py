@@ -67,8 +67,23 @@ def new_recordings(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], 
     return get
 
 
-def lora_parameters(policy: torch.nn.Module) -> dict[str, torch.Tensor]:
-    return {name: p for name, p in policy.named_parameters() if "lora_" in name}
+def base_weights(policy: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """The policy's parameters but LoRA's, under the names the base's ``model.safetensors`` gives them."""
+    return {
+        name.removeprefix("base_model.model.").replace(".base_layer", ""): p.detach()
+        for name, p in policy.named_parameters()
+        if "lora_" not in name
+    }
+
+
+def assert_holds_the_saved_weights(policy: torch.nn.Module, base: Path) -> None:
+    """Every base weight is the one saved in ``base``: it was loaded (pi05's ``from_pretrained`` only prints
+    a warning where its state dict fails to load) and, under LoRA, left as it was."""
+    saved = load_file(base / "model.safetensors")
+    weights = base_weights(policy)
+    assert weights and weights.keys() <= saved.keys()
+    for name, weight in weights.items():
+        assert torch.equal(weight, saved[name].to(weight.dtype)), name
 
 
 @pytest.mark.parametrize("peft", [None, LORA], ids=["full", "lora"])
@@ -84,10 +99,12 @@ def test_from_pretrained_then_fit_equals_lerobot_train_finetune(
 
     torch.manual_seed(0)
     wrapped = wrapper_class(vla_case.policy_type).from_pretrained(base, peft=peft)
+    assert wrapped.lerobot_policy is not None
+    assert_holds_the_saved_weights(wrapped.lerobot_policy, base)
     losses = fit(wrapped, root, batches, tmp_path, repo_id=REPO_ID)
 
     assert losses == native_losses
-    assert wrapped.lerobot_policy is not None and wrapped.preprocessor is not None
+    assert wrapped.preprocessor is not None
     assert_same_weights(native, wrapped.lerobot_policy)
     assert_same_normaliser(native_preprocessor, wrapped.preprocessor)
     # The new dataset's statistics, not the base's.
@@ -96,23 +113,17 @@ def test_from_pretrained_then_fit_equals_lerobot_train_finetune(
     assert torch.equal(normaliser_state(wrapped.preprocessor)["observation.state.mean"], new_mean)
     assert not torch.equal(new_mean, base_mean)
 
-    saved = load_file(base / "model.safetensors")
     trained = {name: p for name, p in wrapped.lerobot_policy.named_parameters() if p.requires_grad}
+    assert trained
     if peft is None:
-        # The base's weights were loaded and trained: some differ from the saved ones now.
-        assert trained and any(not torch.equal(p.detach(), saved[name]) for name, p in trained.items())
+        # The loaded weights trained: some differ from the saved ones now.
+        saved = load_file(base / "model.safetensors")
+        assert any(not torch.equal(p.detach(), saved[name]) for name, p in trained.items())
         return
     # Only the default targets' adapters train, they moved, and every base weight is the saved one.
-    assert trained and trained.keys() == lora_parameters(wrapped.lerobot_policy).keys()
+    assert all("lora_" in name for name in trained)
     assert any(bool(p.detach().abs().sum()) for name, p in trained.items() if "lora_B" in name)
-    frozen = {
-        name.removeprefix("base_model.model.").replace(".base_layer", ""): p
-        for name, p in wrapped.lerobot_policy.named_parameters()
-        if not p.requires_grad
-    }
-    assert frozen.keys() <= saved.keys()
-    for name, p in frozen.items():
-        assert torch.equal(p.detach(), saved[name].to(p.dtype)), name
+    assert_holds_the_saved_weights(wrapped.lerobot_policy, base)
 
 
 @pytest.mark.parametrize("vla_case", FINE_TUNED, indirect=True)
