@@ -181,7 +181,7 @@ def lora_finetune_case(args: argparse.Namespace) -> None:
         return
     case = lora_finetune.CASES[name]
     with tempfile.TemporaryDirectory() as tmp, lora_finetune.environment(case, Path(tmp) / "hub"):
-        assets = lora_finetune.build_assets(name, Path(tmp))
+        assets = lora_finetune.build_assets(name, Path(tmp), Path(tmp) / "hub")
         ratios, firsts, (trainable, total) = lora_time_ratios(assets, args)
         gc.collect()  # both sides' models, before the memory processes start
         if torch.cuda.is_available():

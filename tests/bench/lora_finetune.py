@@ -52,7 +52,7 @@ def _no_mark(index: int) -> None:
 
 @dataclass(frozen=True)
 class Case:
-    """A pi05 size to fine-tune: its config fields, the dataset it trains on, where and in what batches."""
+    """A pi05 size to fine-tune: tiny or LeRobot's own, the dataset it trains on, where, in what batches."""
 
     label: str
     tiny: bool  # PaliGemma shrunk by vla.assets.paligemma_patch, the tests' tiny config kwargs
@@ -130,14 +130,14 @@ def config_kwargs(case: Case, hub_cache: Path, assets: Path) -> dict[str, Any]:
     return {**sizes, "dtype": "bfloat16", "device": case.device}
 
 
-def build_assets(name: str, directory: Path) -> Assets:
-    """Record the dataset and save the base on it as LeRobot does; inside ``environment``."""
+def build_assets(name: str, directory: Path, hub_cache: Path) -> Assets:
+    """Record the dataset in ``directory`` and save the base there as LeRobot does, inside
+    ``environment(CASES[name], hub_cache)``."""
     import torch
     from lerobot.datasets import LeRobotDatasetMetadata
     from lerobot.policies.factory import make_policy, make_policy_config, make_pre_post_processors
 
     case = CASES[name]
-    hub_cache = directory / "hub"
     kwargs = config_kwargs(case, hub_cache, directory / "assets")
     root = make_dataset(case.dataset, directory / "data", frames=case.frames)
     meta = LeRobotDatasetMetadata(REPO_ID, root=root)

@@ -28,7 +28,7 @@ STEPS = 3
 def test_tiny_lora_finetune_runs_both_sides_to_the_same_losses(tmp_path: Path) -> None:
     case = lora_finetune.TINY
     with lora_finetune.environment(case, tmp_path / "hub"):
-        assets = lora_finetune.build_assets("tiny", tmp_path)
+        assets = lora_finetune.build_assets("tiny", tmp_path, tmp_path / "hub")
         native, wrapper = lora_finetune.Native(assets, STEPS), lora_finetune.Wrapper(assets)
         native_times, wrapper_times = native.steps(STEPS), wrapper.steps(STEPS)
         assert len(native_times) == len(wrapper_times) == STEPS
