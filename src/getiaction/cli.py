@@ -108,7 +108,7 @@ class _CLI(LightningCLI):
         _check_ckpt_path(Path(ckpt_path), self.config[subcommand].get("model"))
         given = _model_init_args(self.config[subcommand].get("model"))
         super()._parse_ckpt_path()
-        saved = _model_init_args(self.config[subcommand].get("model"))
+        saved = _model_init_args(self.config[subcommand].get("model"), set_only=False)
         differing = {key: (value, saved.get(key)) for key, value in given.items() if saved.get(key) != value}
         if not differing:
             return
@@ -155,12 +155,15 @@ def _policy_type_of(class_path: str) -> str | None:
     return None
 
 
-def _model_init_args(model: Any) -> dict[str, Any]:
-    """The model's init args that differ from its class's defaults: what the YAML or command line set."""
+def _model_init_args(model: Any, *, set_only: bool = True) -> dict[str, Any]:
+    """The model's init args; ``set_only``: those that differ from its class's defaults, that is what the
+    YAML or command line set."""
     init_args = model.get("init_args") if isinstance(model, Namespace | dict) else None
     if init_args is None:
         return {}
     values = init_args.as_dict() if isinstance(init_args, Namespace) else dict(init_args)
+    if not set_only:
+        return values
     module_name, _, class_name = str(model.get("class_path")).rpartition(".")
     try:
         model_class = getattr(importlib.import_module(module_name), class_name)
