@@ -20,7 +20,7 @@ from getiaction._lerobot.compat import (
     relative_actions_step,
 )
 from getiaction.errors import ConfigTypeError, FeatureError
-from getiaction.policies.lerobot._config import WRAPPER_OPTIONS, decode_config, field_names
+from getiaction.policies.lerobot._config import decode_config, field_names
 from getiaction.policies.lerobot._constraints import check_constraints
 from getiaction.policies.lerobot._features import (
     check_against_dataset,
@@ -34,6 +34,7 @@ from getiaction.policies.lerobot._normalization_mapping import (
     dropped_keys,
     note_dropped_keys,
 )
+from getiaction.policies.lerobot._options import WRAPPER_OPTIONS
 from getiaction.policies.lerobot._peft import check_peft, is_adapter, load_adapter, wrap_with_peft
 from getiaction.policies.lerobot._stats import TensorStats
 

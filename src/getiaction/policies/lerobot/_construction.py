@@ -30,13 +30,14 @@ from getiaction.policies.lerobot._assembly import (
     normaliser_stats,
 )
 from getiaction.policies.lerobot._availability import missing_extra_hint
-from getiaction.policies.lerobot._config import WrapperOptions, plain_fields, split_wrapper_options
+from getiaction.policies.lerobot._config import plain_fields
 from getiaction.policies.lerobot._features import (
     check_against_dataset,
     check_declared_features,
     renamed_specs,
 )
 from getiaction.policies.lerobot._legacy_names import check_keywords
+from getiaction.policies.lerobot._options import WrapperOptions, split_wrapper_options
 from getiaction.policies.lerobot._peft import check_peft
 from getiaction.policies.lerobot._pretrained_files import readable_weight_mismatch
 from getiaction.policies.lerobot._stats import Stats, TensorStats, check_stats, tensor_stats

@@ -20,16 +20,11 @@ from lerobot.utils.constants import POLICY_POSTPROCESSOR_DEFAULT_NAME, POLICY_PR
 from torch import Tensor
 
 from getiaction._lerobot.version import lerobot_version
-from getiaction.errors import ConfigTypeError, SavedPolicyError, did_you_mean
-from getiaction.policies.lerobot._config import (
-    WRAPPER_OPTIONS,
-    WrapperOptions,
-    decode_config,
-    field_names,
-    plain_fields,
-    split_wrapper_options,
-)
+from getiaction.errors import ConfigTypeError, SavedPolicyError
+from getiaction.policies.lerobot._config import decode_config, field_names, plain_fields
 from getiaction.policies.lerobot._features import converted_feature_fields
+from getiaction.policies.lerobot._legacy_names import parameter_hint
+from getiaction.policies.lerobot._options import WRAPPER_OPTIONS, WrapperOptions, split_wrapper_options
 from getiaction.policies.lerobot._peft import ADAPTER_CONFIG, ADAPTER_WEIGHTS
 from getiaction.policies.lerobot._stats import TensorStats
 
@@ -186,7 +181,8 @@ def _refuse_unknown_overrides(overrides: Mapping[str, Any], fields: set[str], su
     unknown = sorted(set(overrides) - fields)
     if unknown:
         raise ConfigTypeError(
-            f"{subject} got unknown config fields {unknown}.{did_you_mean(unknown[0], fields)}"
+            f"{subject} got unknown config fields {unknown}."
+            f"{parameter_hint(unknown[0], fields, cls=subject.split('.')[0])}"
         )
 
 

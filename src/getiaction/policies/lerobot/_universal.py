@@ -14,8 +14,9 @@ from getiaction.policies.lerobot import _registry
 from getiaction.policies.lerobot._assembly import decode_parameters
 from getiaction.policies.lerobot._availability import missing_extra_hint
 from getiaction.policies.lerobot._base import LeRobotPolicyModule
-from getiaction.policies.lerobot._config import WRAPPER_OPTIONS, field_names
+from getiaction.policies.lerobot._config import field_names
 from getiaction.policies.lerobot._legacy_names import parameter_hint, policy_type_hint
+from getiaction.policies.lerobot._options import WRAPPER_OPTIONS
 from getiaction.policies.lerobot._stats import Stats
 
 if TYPE_CHECKING:
