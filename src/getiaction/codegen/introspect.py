@@ -1,30 +1,25 @@
-"""Read LeRobot: registry discovery and config-class introspection into the IR."""
+"""Read config dataclasses into the IR: one ``PolicySpec`` per policy, the fields along the whole MRO."""
 
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import importlib.metadata
 import json
 import keyword
 import types
 import typing
+from collections.abc import Mapping, Sequence
 
 import draccus
 
-from codegen.docs import class_docs, field_doc
-from codegen.extras import policy_extra
-from codegen.ir import (
-    GenerationSpec,
-    ImportRef,
-    LiteralValue,
-    NamedType,
-    ParameterSpec,
-    PolicySpec,
-    UnionType,
-)
-from codegen.typemap import type_expr
-from codegen.values import UnrenderableValue, importable_ref, value_expr
+from getiaction._lerobot.version import lerobot_version
+from getiaction.codegen.docs import class_docs, field_doc
+from getiaction.codegen.exprs import ImportRef, LiteralValue, NamedType, UnionType
+from getiaction.codegen.extras import policy_extra
+from getiaction.codegen.installed import builtin_policies, untyped_packages
+from getiaction.codegen.ir import GenerationSpec, ParameterSpec, Plugin, PolicySpec
+from getiaction.codegen.text import PlainValue
+from getiaction.codegen.typemap import type_expr
+from getiaction.codegen.values import UnrenderableValue, importable_ref, value_expr
 
 # Parameters every wrapper adds after the upstream fields: spelled here once, rendered like the fields.
 WRAPPER_PARAMETERS: tuple[ParameterSpec, ...] = (
@@ -43,51 +38,46 @@ WRAPPER_PARAMETERS: tuple[ParameterSpec, ...] = (
             "statistics come from the dataset (``from_dataset``, or a LeRobotDataModule when fitting)."
         ),
         declared_in="wrapper",
-        default_json="null",
         origin="wrapper",
     ),
 )
-
-_PLUGIN_PREFIX = "lerobot_policy_"
 
 
 class GenerationError(Exception):
     """The installed LeRobot holds something the generator cannot render faithfully."""
 
 
-def discover_policies() -> dict[str, type]:
-    """Every policy type the installed LeRobot registers, with its config class.
-
-    The registry fills through import side effects: ``lerobot.policies.factory`` imports every
-    built-in config, and third-party plugins (distributions named ``lerobot_policy_*``) register on
-    import. Unlike LeRobot's own plugin loader, a plugin that fails to import is an error here: a
-    silently missing wrapper is worse than a loud failure.
-    """
-    importlib.import_module("lerobot.policies.factory")
-    for dist in importlib.metadata.distributions():
-        name = dist.metadata.get("Name") or ""
-        if name.replace("-", "_").startswith(_PLUGIN_PREFIX):
-            importlib.import_module(name.replace("-", "_"))
-    from lerobot.configs.policies import PreTrainedConfig
-
-    choices: dict[str, type] = PreTrainedConfig.get_known_choices()
-    return dict(sorted(choices.items()))
+def own_spec() -> GenerationSpec:
+    """getiaction's own wrappers: LeRobot's built-in policies, whatever else is installed or imported."""
+    policies = tuple(build_policy_spec(key, cls) for key, cls in builtin_policies().items())
+    return _suite(policies, untyped=frozenset())
 
 
-def lerobot_version() -> str:
-    return importlib.metadata.version("lerobot")
+def plugins_spec(plugins: Sequence[tuple[Plugin, Mapping[str, type]]]) -> GenerationSpec:
+    """A user's wrappers: the policies of the given plugins (from ``installed.plugin_policies``)."""
+    policies = tuple(
+        sorted(
+            (
+                build_policy_spec(key, cls, plugin=plugin)
+                for plugin, configs in plugins
+                for key, cls in configs.items()
+            ),
+            key=lambda policy: policy.policy_type,
+        )
+    )
+    modules = {ref.module for policy in policies for ref in policy.imports()}
+    return _suite(policies, untyped=untyped_packages(modules))
 
 
-def build_generation_spec() -> GenerationSpec:
-    policies = tuple(build_policy_spec(key, cls) for key, cls in discover_policies().items())
+def _suite(policies: tuple[PolicySpec, ...], *, untyped: frozenset[str]) -> GenerationSpec:
     class_names = [policy.class_name for policy in policies]
     duplicates = sorted({name for name in class_names if class_names.count(name) > 1})
     if duplicates:
         raise GenerationError(f"several policies map to the same wrapper class name: {duplicates}")
-    return GenerationSpec(lerobot_version=lerobot_version(), policies=policies)
+    return GenerationSpec(lerobot_version=lerobot_version(), policies=policies, untyped_packages=untyped)
 
 
-def build_policy_spec(policy_type: str, config_cls: type) -> PolicySpec:
+def build_policy_spec(policy_type: str, config_cls: type, *, plugin: Plugin | None = None) -> PolicySpec:
     """Introspect one config dataclass (fields along the whole MRO) into a ``PolicySpec``."""
     where = f"policy {policy_type!r} ({config_cls.__module__}.{config_cls.__qualname__})"
     if not policy_type.isidentifier() or keyword.iskeyword(policy_type):
@@ -115,7 +105,7 @@ def build_policy_spec(policy_type: str, config_cls: type) -> PolicySpec:
             upstream_value = _default_value(field)
             value = respell_to_annotation(upstream_value, annotation)
             default = None if value is dataclasses.MISSING else value_expr(value)
-            default_json = None if value is dataclasses.MISSING else plain_json(value)
+            plain = None if value is dataclasses.MISSING else plain_value(value)
         except UnrenderableValue as error:
             raise GenerationError(f"{where}: default of field {field.name!r}: {error}") from error
         fields.append(
@@ -125,12 +115,13 @@ def build_policy_spec(policy_type: str, config_cls: type) -> PolicySpec:
                 default=default,
                 doc=doc,
                 declared_in=declared_in,
-                default_json=default_json,
+                plain_default=plain,
                 respelled_from=None if value is upstream_value else repr(upstream_value),
             )
         )
     try:
-        extra = policy_extra(config_cls)
+        # A plugin's own dependencies come with the plugin; LeRobot's extras are for its own policies.
+        extra = None if plugin is not None else policy_extra(config_cls)
     except ValueError as error:
         raise GenerationError(f"{where}: {error}") from error
     return PolicySpec(
@@ -141,6 +132,7 @@ def build_policy_spec(policy_type: str, config_cls: type) -> PolicySpec:
         description=class_docs(config_cls).description,
         parameters=(*fields, *WRAPPER_PARAMETERS),
         extra=extra,
+        plugin=plugin,
     )
 
 
@@ -174,13 +166,14 @@ def respell_to_annotation(value: object, annotation: object) -> object:
     return value
 
 
-def plain_json(value: object) -> str:
-    """A default as plain JSON: what draccus (and so jsonargparse and YAML) parses back to the same value."""
+def plain_value(value: object) -> PlainValue:
+    """A default as plain data, as JSON writes it: what draccus (and so jsonargparse and YAML) parses back
+    to the same value. draccus writes str-enums by name and tuples as lists, as its parser reads them."""
     try:
-        # draccus writes str-enums by name and tuples as lists, as its parser reads them back.
-        return json.dumps(draccus.encode(_sets_sorted(value)), sort_keys=False)
+        plain: PlainValue = json.loads(json.dumps(draccus.encode(_sets_sorted(value)), sort_keys=False))
     except (TypeError, ValueError) as error:
         raise UnrenderableValue(f"no plain form for {value!r}: {error}") from error
+    return plain
 
 
 def _sets_sorted(value: object) -> object:

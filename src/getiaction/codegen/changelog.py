@@ -14,21 +14,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codegen.ir import GenerationSpec
+from getiaction.codegen.ir import GenerationSpec
 
 Snapshot = dict[str, Any]
 
 
 def snapshot(spec: GenerationSpec, *, marker: str) -> Snapshot:
-    """The API snapshot of ``spec``; deterministic (policies sorted, fields in upstream order)."""
+    """The API snapshot of ``spec``; deterministic (policies sorted, fields in upstream order). A plugin
+    run also records each plugin's release and which plugin each policy comes from."""
+    plugins = {"plugins": {plugin.distribution: plugin.version for plugin in spec.plugins}}
     return {
         "_generated": marker,
         "lerobot_version": spec.lerobot_version,
+        **(plugins if spec.plugins else {}),
         "policies": {
             policy.policy_type: {
                 "class_name": policy.class_name,
                 "config": f"{policy.config.module}.{policy.config.name}",
                 "extra": policy.extra,
+                **({"plugin": policy.plugin.distribution} if policy.plugin else {}),
                 "fields": {
                     parameter.name: {
                         "type": parameter.annotation.source,
@@ -74,7 +78,7 @@ class PolicyChanges:
 
 @dataclass(frozen=True)
 class Changelog:
-    old_version: str
+    old_version: str  # "0.5.1", or with plugins: "lerobot 0.6.1, lerobot_policy_foo 0.1.0"
     new_version: str
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
@@ -106,7 +110,7 @@ def compare(old: Snapshot, new: Snapshot) -> Changelog:
         both = [name for name in new_fields if name in old_fields]
         other = tuple(
             f"{key}: {before.get(key)!r} -> {after.get(key)!r}"
-            for key in ("config", "extra")
+            for key in ("config", "extra", "plugin")
             if before.get(key) != after.get(key)
         )
         changes = PolicyChanges(
@@ -129,18 +133,31 @@ def compare(old: Snapshot, new: Snapshot) -> Changelog:
         if not changes.empty:
             changed.append(changes)
     return Changelog(
-        old_version=str(old.get("lerobot_version")),
-        new_version=str(new.get("lerobot_version")),
+        old_version=_releases(old),
+        new_version=_releases(new),
         added=tuple(sorted(set(new_policies) - set(old_policies))),
         removed=tuple(sorted(set(old_policies) - set(new_policies))),
         changed=tuple(changed),
     )
 
 
+def _releases(snapshot: Snapshot) -> str:
+    plugins = snapshot.get("plugins")
+    if not isinstance(plugins, dict) or not plugins:
+        return str(snapshot.get("lerobot_version"))
+    named = [
+        f"lerobot {snapshot.get('lerobot_version')}",
+        *(f"{name} {plugins[name]}" for name in sorted(plugins)),
+    ]
+    return ", ".join(named)
+
+
 def markdown(changelog: Changelog) -> str:
     """The changelog as Markdown: a summary line, then policies added/removed, then per-policy changes."""
     counts = changelog.counts
-    lines = [f"## LeRobot API changes: {changelog.old_version} -> {changelog.new_version}", ""]
+    # getiaction's own snapshots name LeRobot's release alone; a plugin run's name each release.
+    title = "API changes" if " " in changelog.old_version + changelog.new_version else "LeRobot API changes"
+    lines = [f"## {title}: {changelog.old_version} -> {changelog.new_version}", ""]
     if changelog.empty:
         return "\n".join([*lines, "No API changes.", ""])
     lines += [

@@ -12,7 +12,6 @@ import ast
 import functools
 import importlib.metadata
 import inspect
-import tomllib
 from pathlib import Path
 
 from packaging.requirements import Requirement
@@ -21,7 +20,6 @@ from packaging.utils import canonicalize_name
 # Extras LeRobot names from code paths every policy shares (PEFT fine-tuning, the common VLA helpers):
 # they do not say which policy needs what.
 SHARED_EXTRAS = frozenset({"peft", "transformers-dep"})
-PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 
 
 def policy_extra(config_class: type) -> str | None:
@@ -67,10 +65,10 @@ def lerobot_extras() -> frozenset[str]:
 
 @functools.cache
 def base_extras() -> frozenset[str]:
-    """The lerobot extras getiaction's own dependencies include (``lerobot[dataset,diffusion]``)."""
-    project = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]
-    for dependency in project["dependencies"]:
+    """The lerobot extras getiaction's own dependencies include (``lerobot[dataset,diffusion]``), as its
+    installed metadata (built from pyproject.toml) says."""
+    for dependency in importlib.metadata.requires("getiaction") or []:
         requirement = Requirement(dependency)
-        if requirement.name == "lerobot":
+        if requirement.name == "lerobot" and requirement.marker is None:
             return frozenset(canonicalize_name(extra) for extra in requirement.extras)
     return frozenset()

@@ -12,7 +12,7 @@ import importlib
 import math
 import pathlib
 
-from codegen.ir import CallValue, DictValue, ImportRef, LiteralValue, SequenceValue, ValueExpr
+from getiaction.codegen.exprs import CallValue, DictValue, ImportRef, LiteralValue, SequenceValue, ValueExpr
 
 
 class UnrenderableValue(Exception):

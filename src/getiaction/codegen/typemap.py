@@ -16,8 +16,16 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from codegen.ir import GenericType, ImportRef, LiteralType, NamedType, TypeExpr, UnionType, UnmappedType
-from codegen.values import UnrenderableValue, importable_ref, value_expr
+from getiaction.codegen.exprs import (
+    GenericType,
+    ImportRef,
+    LiteralType,
+    NamedType,
+    TypeExpr,
+    UnionType,
+    UnmappedType,
+)
+from getiaction.codegen.values import UnrenderableValue, importable_ref, value_expr
 
 # Types written as a plain builtin name.
 SCALARS: Final[Mapping[object, str]] = {

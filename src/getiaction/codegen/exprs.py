@@ -1,14 +1,14 @@
-"""Intermediate representation between reading LeRobot and rendering wrappers.
+"""The IR's expressions: the type of a parameter and the value of its default, as source text.
 
-Everything here is a frozen dataclass. Reading (``introspect``) builds these objects; rendering
-(``render`` and the Jinja templates) only reads them. Each type or value expression knows its own
-source text and the imports that source needs, so templates never assemble code from strings.
+Frozen dataclasses, built by reading (``typemap``, ``values``) and read by the parameters of ``ir``.
+Each expression knows its own source text and the imports that source needs, so nothing assembles code
+from strings elsewhere.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, TypeAlias
+from typing import TypeAlias
 
 
 @dataclass(frozen=True, order=True)
@@ -185,107 +185,3 @@ class CallValue:
 
 
 ValueExpr: TypeAlias = LiteralValue | SequenceValue | DictValue | CallValue
-
-
-# --- Policies ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ParameterSpec:
-    """One keyword-only parameter of a wrapper: an upstream config field, or a wrapper-only parameter."""
-
-    name: str
-    annotation: TypeExpr
-    default: ValueExpr | None  # None: the parameter has no default and is required
-    doc: str  # one paragraph; empty when upstream documents nothing
-    declared_in: str  # the upstream class whose source holds the field's declaration, or "wrapper"
-    # The default as plain JSON (enums by value, tuples as lists): what YAML and snapshots write.
-    default_json: str | None = None
-    # Set when the upstream default had to be respelled to satisfy its own annotation (RespelledDefault).
-    respelled_from: str | None = None
-    origin: Literal["config", "wrapper"] = "config"
-
-    def imports(self) -> frozenset[ImportRef]:
-        own = self.annotation.imports()
-        return own if self.default is None else own | self.default.imports()
-
-
-@dataclass(frozen=True)
-class TypeFallback:
-    """A recorded use of ``Any`` for an upstream type the table cannot render."""
-
-    policy_type: str
-    field: str
-    upstream: str
-
-
-@dataclass(frozen=True)
-class RespelledDefault:
-    """A recorded default respelled to match its annotation, e.g. ``False`` -> ``0`` for an ``int``.
-
-    Python's typing accepts a bool where an int is declared, but strict parsers (jsonargparse, so the
-    CLI and YAML) refuse it; the respelled value is equal to the upstream one (``False == 0``).
-    """
-
-    policy_type: str
-    field: str
-    upstream: str
-    rendered: str
-
-
-@dataclass(frozen=True)
-class PolicySpec:
-    """Everything one generated wrapper module, its YAML config and its reference page need."""
-
-    policy_type: str  # registry key, e.g. "act"
-    class_name: str  # wrapper class, e.g. "ACT"
-    module_name: str  # generated module, e.g. "act"
-    config: ImportRef  # upstream config class
-    description: tuple[str, ...]  # upstream class docstring without its Args section, line by line
-    parameters: tuple[ParameterSpec, ...]  # config fields in upstream order, then wrapper-only ones
-    extra: str | None = None  # the getiaction extra whose dependencies the policy needs; None: none
-
-    @property
-    def fields(self) -> tuple[ParameterSpec, ...]:
-        """The upstream config fields alone."""
-        return tuple(parameter for parameter in self.parameters if parameter.origin == "config")
-
-    @property
-    def fallbacks(self) -> tuple[TypeFallback, ...]:
-        return tuple(
-            TypeFallback(self.policy_type, field.name, fallback.upstream)
-            for field in self.fields
-            for fallback in field.annotation.fallbacks()
-        )
-
-    @property
-    def respelled_defaults(self) -> tuple[RespelledDefault, ...]:
-        return tuple(
-            RespelledDefault(self.policy_type, field.name, field.respelled_from, field.default.source)
-            for field in self.fields
-            if field.respelled_from is not None and field.default is not None
-        )
-
-
-@dataclass(frozen=True)
-class GenerationSpec:
-    """The whole suite: every policy of the installed LeRobot, sorted by registry key."""
-
-    lerobot_version: str
-    policies: tuple[PolicySpec, ...]
-
-    @property
-    def fallbacks(self) -> tuple[TypeFallback, ...]:
-        return tuple(fallback for policy in self.policies for fallback in policy.fallbacks)
-
-    @property
-    def respelled_defaults(self) -> tuple[RespelledDefault, ...]:
-        return tuple(respelled for policy in self.policies for respelled in policy.respelled_defaults)
-
-
-@dataclass(frozen=True)
-class GeneratedFile:
-    """A rendered output: a path relative to the repository root and its exact content."""
-
-    path: str
-    content: str
