@@ -111,7 +111,7 @@ def test_generated_module_is_valid_and_mirrors_the_fixture() -> None:
     assert parameters["path"].default == Path("/tmp/sample")
     assert parameters["ratio"].default == float("inf")
     assert parameters["labels"].default == {"a", "b"}
-    assert list(parameters)[-1] == "stats"
+    assert list(parameters)[-3:] == ["stats", "rename_map", "peft"]  # the wrapper-only ones, last
     assert parameters["flag_as_int"].default == 0 and type(parameters["flag_as_int"].default) is int
 
     hints = typing.get_type_hints(wrapper.__init__)

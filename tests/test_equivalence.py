@@ -165,12 +165,24 @@ def train_natively(
     cpu: bool = True,
 ) -> tuple[list[float], PreTrainedPolicy]:
     """LeRobot's own update step, prepared by accelerate exactly as ``lerobot_train.train`` does."""
+    config, policy, preprocessor, _ = build_native(policy_type, meta, config_kwargs)
+    return update_natively(config, policy, preprocessor, meta, batches, cpu=cpu)
+
+
+def update_natively(
+    config: Any,
+    policy: PreTrainedPolicy,
+    preprocessor: Any,
+    meta: LeRobotDatasetMetadata,
+    batches: list[dict[str, Any]],
+    cpu: bool = True,
+) -> tuple[list[float], PreTrainedPolicy]:
+    """``lerobot_train``'s optimizer, scheduler and ``update_policy`` steps for a policy it has made."""
     from accelerate import Accelerator
     from accelerate.state import AcceleratorState
     from lerobot.scripts.lerobot_train import update_policy
     from lerobot.utils.logging_utils import AverageMeter, MetricsTracker
 
-    config, policy, preprocessor, _ = build_native(policy_type, meta, config_kwargs)
     optimizer_preset, scheduler_preset = config.get_optimizer_preset(), config.get_scheduler_preset()
     optimizer = optimizer_preset.build(policy.get_optim_params())
     scheduler = scheduler_preset.build(optimizer, TRAIN_STEPS) if scheduler_preset is not None else None

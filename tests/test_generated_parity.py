@@ -84,7 +84,7 @@ def test_signature_mirrors_the_upstream_config(policy_type: str) -> None:
     wrapper_hints = typing.get_type_hints(wrapper.__init__)
     fallbacks = recorded_fallbacks()
 
-    assert list(parameters) == ["self", *(f.name for f in upstream_fields), "stats"]
+    assert list(parameters) == ["self", *(f.name for f in upstream_fields), "stats", "rename_map", "peft"]
     for field in upstream_fields:
         parameter = parameters[field.name]
         assert parameter.kind is inspect.Parameter.KEYWORD_ONLY
@@ -135,7 +135,8 @@ def test_eo1_default_config_needs_the_hub_upstream_too() -> None:
 def test_every_parameter_is_documented(policy_type: str) -> None:
     doc = inspect.getdoc(wrapper_for(policy_type)) or ""
     args = doc.split("\nArgs:\n", 1)[1]
-    for name in [*(f.name for f in dataclasses.fields(REGISTRY[policy_type]) if f.init), "stats"]:
+    upstream = [f.name for f in dataclasses.fields(REGISTRY[policy_type]) if f.init]
+    for name in [*upstream, "stats", "rename_map", "peft"]:
         assert f"\n    {name}: " in f"\n{args}", f"{policy_type}: {name} missing from the docstring"
 
 

@@ -1,7 +1,8 @@
 """Every Python block of the README runs as written, in order, in one process.
 
-Hub ids are swapped by one documented mechanism, LeRobot's and torch's own caches: ``HF_LEROBOT_HOME`` holds a
-tiny local dataset named ``lerobot/pusht`` (LeRobot reads a dataset from there before it would download it), and
+Hub ids are swapped by one documented mechanism, LeRobot's and torch's own caches: ``HF_LEROBOT_HOME`` holds
+tiny local datasets named ``lerobot/pusht`` and ``my-user/pick-place`` (LeRobot reads a dataset from there before
+it would download it), and
 ``TORCH_HOME`` holds random-weight stand-ins for torchvision's pretrained backbones (torch loads a cached file
 without downloading it). Nothing in the README is edited for the test.
 """
@@ -23,12 +24,15 @@ def python_blocks(text: str) -> list[str]:
     return re.findall(r"^```python\n(.*?)^```", text, flags=re.S | re.M)
 
 
-def make_pusht_stand_in(home: Path) -> None:
-    """A 2-episode dataset with PushT's features (96x96 camera, 2-d state and action), named lerobot/pusht."""
+def make_pusht_stand_in(
+    home: Path, repo_id: str = "lerobot/pusht", camera: str = "observation.image"
+) -> None:
+    """A 2-episode dataset with PushT's features (96x96 camera, 2-d state and action), named lerobot/pusht
+    (or the README's "your own recordings", whose camera is named otherwise)."""
     from getiaction._lerobot.compat import LeRobotDataset
 
     features = {
-        "observation.image": {
+        camera: {
             "dtype": "image",
             "shape": (96, 96, 3),
             "names": ["height", "width", "channels"],
@@ -37,14 +41,12 @@ def make_pusht_stand_in(home: Path) -> None:
         "action": {"dtype": "float32", "shape": (2,), "names": ["x", "y"]},
     }
     rng = np.random.default_rng(0)
-    dataset = LeRobotDataset.create(
-        "lerobot/pusht", fps=10, features=features, root=home / "lerobot" / "pusht", use_videos=False
-    )
+    dataset = LeRobotDataset.create(repo_id, fps=10, features=features, root=home / repo_id, use_videos=False)
     for _ in range(2):
         for _ in range(10):
             dataset.add_frame(
                 {
-                    "observation.image": rng.integers(0, 256, size=(96, 96, 3), dtype=np.uint8),
+                    camera: rng.integers(0, 256, size=(96, 96, 3), dtype=np.uint8),
                     "observation.state": rng.uniform(0, 512, size=2).astype(np.float32),
                     "action": rng.uniform(0, 512, size=2).astype(np.float32),
                     "task": "Push the T-shaped block onto the T-shaped target.",
@@ -72,6 +74,7 @@ def test_readme_has_python_blocks() -> None:
 
 def test_every_python_block_of_the_readme_runs(tmp_path: Path) -> None:
     make_pusht_stand_in(tmp_path / "lerobot_home")
+    make_pusht_stand_in(tmp_path / "lerobot_home", "my-user/pick-place", camera="observation.images.top")
     make_backbone_stand_ins(tmp_path / "torch_home")
     script = tmp_path / "readme.py"
     blocks = python_blocks(README.read_text(encoding="utf-8"))
@@ -91,3 +94,4 @@ def test_every_python_block_of_the_readme_runs(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr[-4000:]
     assert (work / "outputs" / "readme" / "my_act" / "model.safetensors").is_file()
+    assert (work / "outputs" / "readme" / "my_act_lora" / "adapter_model.safetensors").is_file()

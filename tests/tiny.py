@@ -87,22 +87,39 @@ DATASET_FEATURES: dict[str, dict[str, Any]] = {
 }
 
 
-def make_dataset(root: Path, episodes: int = 3, frames: int = 24, seed: int = 0) -> Path:
-    """Record a small image dataset (no video: nothing to decode) and return its root."""
+def make_dataset(
+    root: Path,
+    episodes: int = 3,
+    frames: int = 24,
+    seed: int = 0,
+    *,
+    state_scale: float = 1.0,
+    camera: str = "observation.image",
+    state_size: int = 2,
+) -> Path:
+    """Record a small image dataset (no video: nothing to decode) and return its root.
+
+    ``state_scale``, ``camera`` and ``state_size`` make the "new dataset" of a fine-tune: other
+    statistics, a camera named otherwise, a state of another size.
+    """
     from getiaction._lerobot.compat import LeRobotDataset
 
+    features = {camera if key == "observation.image" else key: spec for key, spec in DATASET_FEATURES.items()}
+    state_names = [f"s{i}" for i in range(state_size)] if state_size != 2 else ["x", "y"]
+    features["observation.state"] = {"dtype": "float32", "shape": (state_size,), "names": state_names}
     rng = np.random.default_rng(seed)
-    dataset = LeRobotDataset.create(REPO_ID, fps=FPS, features=DATASET_FEATURES, root=root, use_videos=False)
+    dataset = LeRobotDataset.create(REPO_ID, fps=FPS, features=features, root=root, use_videos=False)
     for _ in range(episodes):
         position = rng.uniform(-1, 1, size=2).astype(np.float32)
         for _ in range(frames):
             action = rng.normal(scale=0.1, size=2).astype(np.float32)
             image = rng.integers(0, 256, size=(IMAGE_SIZE, IMAGE_SIZE, 3), dtype=np.uint8)
             reward = np.array([-float(np.linalg.norm(position))], dtype=np.float32)
+            state = np.resize(position * state_scale, state_size).astype(np.float32)
             dataset.add_frame(
                 {
-                    "observation.state": position.copy(),
-                    "observation.image": image,
+                    "observation.state": state,
+                    camera: image,
                     "action": action,
                     "next.reward": reward,
                     "task": "reach the origin",

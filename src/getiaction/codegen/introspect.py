@@ -13,7 +13,7 @@ import draccus
 
 from getiaction._lerobot.version import lerobot_version
 from getiaction.codegen.docs import class_docs, field_doc
-from getiaction.codegen.exprs import ImportRef, LiteralValue, NamedType, UnionType
+from getiaction.codegen.exprs import GenericType, ImportRef, LiteralValue, NamedType, UnionType
 from getiaction.codegen.extras import policy_extra
 from getiaction.codegen.installed import builtin_policies, untyped_packages
 from getiaction.codegen.ir import GenerationSpec, ParameterSpec, Plugin, PolicySpec
@@ -27,7 +27,7 @@ WRAPPER_PARAMETERS: tuple[ParameterSpec, ...] = (
         name="stats",
         annotation=UnionType(
             (
-                NamedType("Stats", ImportRef("getiaction.policies.lerobot._features", "Stats")),
+                NamedType("Stats", ImportRef("getiaction.policies.lerobot._stats", "Stats")),
                 NamedType("None"),
             )
         ),
@@ -36,6 +36,34 @@ WRAPPER_PARAMETERS: tuple[ParameterSpec, ...] = (
             "Dataset statistics for normalisation, as LeRobot's ``dataset_stats``: feature name -> "
             "statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, the "
             "statistics come from the dataset (``from_dataset``, or a LeRobotDataModule when fitting)."
+        ),
+        declared_in="wrapper",
+        origin="wrapper",
+    ),
+    ParameterSpec(
+        name="rename_map",
+        annotation=UnionType((GenericType("dict", (NamedType("str"), NamedType("str"))), NamedType("None"))),
+        default=LiteralValue("None"),
+        doc=(
+            "Dataset key -> the policy's key, as ``lerobot-train --rename_map``: observations (and their "
+            "statistics) are renamed before the preprocessor, so a pretrained policy can fine-tune on a "
+            'dataset whose cameras are named otherwise, e.g. ``{"observation.images.top": '
+            '"observation.images.cam_high"}``. Saved with the policy.'
+        ),
+        declared_in="wrapper",
+        origin="wrapper",
+    ),
+    ParameterSpec(
+        name="peft",
+        annotation=UnionType(
+            (NamedType("PeftConfig", ImportRef("lerobot.configs.default", "PeftConfig")), NamedType("None"))
+        ),
+        default=LiteralValue("None"),
+        doc=(
+            "Fine-tune with PEFT adapters (LoRA by default), as ``lerobot-train --peft.*``: the pretrained "
+            "policy (``pretrained_path``, ``from_pretrained``) is wrapped by its own ``wrap_with_peft``, so "
+            "policies with default targets (smolvla, pi0, pi05, molmoact2) need none; others need "
+            "``target_modules``. Only adapter and ``full_training_modules`` parameters train."
         ),
         declared_in="wrapper",
         origin="wrapper",

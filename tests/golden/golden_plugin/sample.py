@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from codegen_fixtures.sample_config import Inner, Mode, SampleConfig  # type: ignore[import-untyped, unused-ignore]
+from lerobot.configs.default import PeftConfig  # type: ignore[import-untyped, unused-ignore]
 from lerobot.configs.types import PolicyFeature  # type: ignore[import-untyped, unused-ignore]
 
 from getiaction.policies.lerobot._base import LeRobotPolicyModule
-from getiaction.policies.lerobot._features import Stats
+from getiaction.policies.lerobot._stats import Stats
 
 __all__ = ["Sample"]
 
@@ -74,6 +75,14 @@ class Sample(LeRobotPolicyModule[SampleConfig]):
         stats: Dataset statistics for normalisation, as LeRobot's ``dataset_stats``: feature name ->
             statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, the statistics
             come from the dataset (``from_dataset``, or a LeRobotDataModule when fitting).
+        rename_map: Dataset key -> the policy's key, as ``lerobot-train --rename_map``: observations (and
+            their statistics) are renamed before the preprocessor, so a pretrained policy can fine-tune on a
+            dataset whose cameras are named otherwise, e.g. ``{"observation.images.top":
+            "observation.images.cam_high"}``. Saved with the policy.
+        peft: Fine-tune with PEFT adapters (LoRA by default), as ``lerobot-train --peft.*``: the
+            pretrained policy (``pretrained_path``, ``from_pretrained``) is wrapped by its own
+            ``wrap_with_peft``, so policies with default targets (smolvla, pi0, pi05, molmoact2) need none;
+            others need ``target_modules``. Only adapter and ``full_training_modules`` parameters train.
     """
 
     config_class = SampleConfig
@@ -120,6 +129,8 @@ class Sample(LeRobotPolicyModule[SampleConfig]):
         late: bool = True,
         undocumented: int = 0,
         stats: Stats | None = None,
+        rename_map: dict[str, str] | None = None,
+        peft: PeftConfig | None = None,
     ) -> None:
         super().__init__(
             n_obs_steps=n_obs_steps,
@@ -161,4 +172,6 @@ class Sample(LeRobotPolicyModule[SampleConfig]):
             late=late,
             undocumented=undocumented,
             stats=stats,
+            rename_map=rename_map,
+            peft=peft,
         )

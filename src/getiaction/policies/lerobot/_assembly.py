@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from lerobot.configs.types import FeatureType
 from lerobot.policies.factory import get_policy_class, make_pre_post_processors
-from lerobot.processor import DeviceProcessorStep, NormalizerProcessorStep
+from lerobot.processor import DeviceProcessorStep, NormalizerProcessorStep, RenameObservationsProcessorStep
 from lerobot.utils.constants import ACTION
 
 from getiaction._lerobot.compat import (
@@ -21,13 +21,16 @@ from getiaction._lerobot.compat import (
 )
 from getiaction.policies.lerobot._config import decode_config
 from getiaction.policies.lerobot._features import (
-    TensorStats,
     check_against_dataset,
     converted_feature_fields,
     dataset_feature_specs,
+    renamed_specs,
 )
+from getiaction.policies.lerobot._peft import check_peft, is_adapter, load_adapter, wrap_with_peft
+from getiaction.policies.lerobot._stats import TensorStats
 
 if TYPE_CHECKING:
+    from lerobot.configs.default import PeftConfig
     from lerobot.configs.policies import PreTrainedConfig
     from lerobot.policies.pretrained import PreTrainedPolicy
     from lerobot.processor import PolicyProcessorPipeline
@@ -60,27 +63,39 @@ _FEATURE_FIELDS = ("input_features", "output_features")
 
 
 def apply_dataset_metadata(
-    config: PreTrainedConfig, meta: LeRobotDatasetMetadata, *, subject: str, check: bool
+    config: PreTrainedConfig,
+    meta: LeRobotDatasetMetadata,
+    *,
+    subject: str,
+    check: bool,
+    rename_map: Mapping[str, str] | None = None,
 ) -> None:
     """What ``make_policy`` does to a config for a dataset (see ``apply_dataset_features``)."""
-    apply_dataset_features(config, meta.features, subject=subject, check=check)
+    apply_dataset_features(config, meta.features, subject=subject, check=check, rename_map=rename_map)
     # make_policy leaves the metadata on the config, where some processors (groot's) read it.
     setattr(config, "_runtime_dataset_meta", meta)  # noqa: B010  # not a declared field
 
 
 def apply_dataset_features(
-    config: PreTrainedConfig, dataset_features: Mapping[str, Mapping[str, Any]], *, subject: str, check: bool
+    config: PreTrainedConfig,
+    dataset_features: Mapping[str, Mapping[str, Any]],
+    *,
+    subject: str,
+    check: bool,
+    rename_map: Mapping[str, str] | None = None,
 ) -> None:
     """``make_policy``'s changes to a config, from a dataset's feature specs.
 
     With ``check``, the features the user declared must exist in the dataset with its shapes (without
     it, the config's features are upstream placeholders: fastwam's ``__post_init__`` fills some in).
-    ACTION features become the outputs and, when no inputs were declared, the rest the inputs.
+    ACTION features become the outputs and, when no inputs were declared, the rest the inputs. The
+    dataset's keys are seen under the policy's names (``rename_map``), as its preprocessor renames them.
     """
     specs = {key: dict(spec) for key, spec in dataset_features.items()}
+    renamed = renamed_specs(specs, rename_map or {})
     if check:
-        check_against_dataset(config, specs, subject=subject)
-    features = dataset_to_policy_features(specs)
+        check_against_dataset(config, renamed, subject=subject)
+    features = dataset_to_policy_features(renamed)
     config.output_features = {key: ft for key, ft in features.items() if ft.type is FeatureType.ACTION}
     if not config.input_features:
         config.input_features = {key: ft for key, ft in features.items() if key not in config.output_features}
@@ -127,8 +142,12 @@ def build_policy(
     stats: TensorStats | None,
     meta: LeRobotDatasetMetadata | None,
     strict: bool,
+    peft: PeftConfig | None,
+    subject: str,
 ) -> PreTrainedPolicy:
-    """A fresh native policy, or one loaded from ``config.pretrained_path`` (``strict``: no key mismatch)."""
+    """A fresh native policy, or one loaded from ``config.pretrained_path`` (``strict``: no key mismatch),
+    as ``make_policy`` builds it; then wrapped with new ``peft`` adapters, as ``lerobot_train`` does."""
+    check_peft(config, peft, subject=subject)
     policy_kwargs: dict[str, Any] = {}
     if meta is not None:
         policy_kwargs["dataset_meta"] = meta
@@ -136,15 +155,19 @@ def build_policy(
         policy_kwargs["dataset_stats"] = stats
     policy_class = get_policy_class(config.type)
     policy_kwargs = _accepted_kwargs(policy_class, policy_kwargs)
+    if is_adapter(config, peft):
+        return load_adapter(policy_class, config, strict=strict, **policy_kwargs)
     if config.pretrained_path:
-        return policy_class.from_pretrained(
+        policy = policy_class.from_pretrained(
             config.pretrained_path,
             config=config,
             revision=pretrained_revision(config),
             strict=strict,
             **policy_kwargs,
         )
-    return policy_class(config=config, **policy_kwargs)
+    else:
+        policy = policy_class(config=config, **policy_kwargs)
+    return wrap_with_peft(policy, peft, subject=subject) if peft is not None else policy
 
 
 def _accepted_kwargs(policy_class: type, kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -160,16 +183,28 @@ def _accepted_kwargs(policy_class: type, kwargs: dict[str, Any]) -> dict[str, An
 
 
 def build_processors(
-    config: PreTrainedConfig, stats: TensorStats | None
+    config: PreTrainedConfig, stats: TensorStats | None, rename_map: Mapping[str, str]
 ) -> tuple[Preprocessor, Postprocessor]:
     """LeRobot's pre/post processors for ``config``: fresh, or the saved ones of a pretrained policy.
 
     For a pretrained policy this is what ``lerobot_train`` does: the saved pipelines, on this device,
-    normalising with ``stats`` when there are any (a new dataset's).
+    renaming observations with ``rename_map`` and normalising with ``stats`` when there are any (a new
+    dataset's). A fresh pipeline's rename step gets ``rename_map`` too.
     """
     if not config.pretrained_path:
-        return make_pre_post_processors(config, dataset_stats=stats)
-    pre: dict[str, Any] = {"device_processor": {"device": config.device}}
+        preprocessor, postprocessor = make_pre_post_processors(config, dataset_stats=stats)
+        if rename_map:
+            preprocessor.steps = [
+                RenameObservationsProcessorStep(rename_map=dict(rename_map))
+                if isinstance(step, RenameObservationsProcessorStep)
+                else step
+                for step in preprocessor.steps
+            ]
+        return preprocessor, postprocessor
+    pre: dict[str, Any] = {
+        "device_processor": {"device": config.device},
+        "rename_observations_processor": {"rename_map": dict(rename_map)},
+    }
     post: dict[str, Any] = {}
     if stats is not None:
         features = {**(config.input_features or {}), **(config.output_features or {})}

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar
 
 import torch
 from lerobot.configs.policies import PreTrainedConfig
+from lerobot.processor import rename_stats
 from lightning.pytorch import LightningModule
 
 from getiaction._lerobot.datasets import dataset_metadata, training_stats
@@ -29,17 +30,17 @@ from getiaction.policies.lerobot._assembly import (
     normaliser_stats,
 )
 from getiaction.policies.lerobot._availability import missing_extra_hint
-from getiaction.policies.lerobot._config import plain_fields
+from getiaction.policies.lerobot._config import WrapperOptions, plain_fields, split_wrapper_options
 from getiaction.policies.lerobot._features import (
-    Stats,
-    TensorStats,
     check_against_dataset,
     check_declared_features,
-    check_stats,
-    tensor_stats,
+    renamed_specs,
 )
+from getiaction.policies.lerobot._peft import check_peft
+from getiaction.policies.lerobot._stats import Stats, TensorStats, check_stats, tensor_stats
 
 if TYPE_CHECKING:
+    from lerobot.configs.default import PeftConfig
     from lerobot.policies.pretrained import PreTrainedPolicy
 
     from getiaction._lerobot.compat import LeRobotDataset, LeRobotDatasetMetadata
@@ -58,11 +59,24 @@ class ConstructionMixin(LightningModule, Generic[ConfigT]):
 
     config_class: ClassVar[type[PreTrainedConfig]]
 
-    def __init__(self, *, stats: Stats | None = None, **config_fields: Any) -> None:
-        config = type(self)._config_from_parameters(config_fields)
-        self._initialise(config, stats=stats, build=type(self)._declares_features(config_fields))
+    def __init__(self, *, stats: Stats | None = None, **parameters: Any) -> None:
+        config, options = type(self)._config_and_options(parameters)
+        self._initialise(
+            config, stats=stats, options=options, build=type(self)._declares_features(parameters)
+        )
 
     # --- every path ends here --------------------------------------------------------------------
+
+    @classmethod
+    def _config_and_options(cls, parameters: Mapping[str, Any]) -> tuple[PreTrainedConfig, WrapperOptions]:
+        """The class's keyword parameters as the upstream config and the wrapper-only options."""
+        fields, options = split_wrapper_options(cls._flattened(parameters))
+        return cls._config_from_parameters(fields), WrapperOptions.decode(options, subject=cls.__name__)
+
+    @classmethod
+    def _flattened(cls, parameters: Mapping[str, Any]) -> dict[str, Any]:
+        """Every parameter at the top level (the universal wrapper also takes them in ``policy_config``)."""
+        return dict(parameters)
 
     @classmethod
     def _config_from_parameters(cls, parameters: Mapping[str, Any]) -> PreTrainedConfig:
@@ -78,7 +92,8 @@ class ConstructionMixin(LightningModule, Generic[ConfigT]):
         Only features the caller gave count: some configs fill in placeholder features in
         ``__post_init__`` (fastwam), which must not trigger building (and downloading) a model.
         """
-        return bool(parameters.get("input_features") and parameters.get("output_features"))
+        flat = cls._flattened(parameters)
+        return bool(flat.get("input_features") and flat.get("output_features"))
 
     @classmethod
     def _from_config(
@@ -86,22 +101,32 @@ class ConstructionMixin(LightningModule, Generic[ConfigT]):
         config: PreTrainedConfig,
         *,
         stats: Stats | None = None,
+        options: WrapperOptions | None = None,
         build: bool,
         declared: bool | None = None,
     ) -> Self:
         """A module around an already decoded ``config`` (``from_pretrained``, checkpoints, datasets)."""
         module = cls.__new__(cls)
-        module._initialise(config, stats=stats, build=build, declared=declared)
+        module._initialise(config, stats=stats, options=options, build=build, declared=declared)
         return module
 
     def _initialise(
-        self, config: PreTrainedConfig, *, stats: Stats | None, build: bool, declared: bool | None = None
+        self,
+        config: PreTrainedConfig,
+        *,
+        stats: Stats | None,
+        options: WrapperOptions | None = None,
+        build: bool,
+        declared: bool | None = None,
     ) -> None:
         """``build``: build the policy now. ``declared``: the config's features are the user's (default:
         ``build``), so a dataset must match them; otherwise they are upstream placeholders, if any."""
         LightningModule.__init__(self)
         self._features_declared = build if declared is None else declared
         self._config: ConfigT = config  # type: ignore[assignment]  # the class's own config class
+        self._options = options if options is not None else WrapperOptions()
+        self._from_checkpoint = False  # set by load_from_checkpoint
+        check_peft(config, self._options.peft, subject=self._subject)
         self.lerobot_policy: PreTrainedPolicy | None = None
         self.preprocessor: Preprocessor | None = None
         self.postprocessor: Postprocessor | None = None
@@ -131,10 +156,11 @@ class ConstructionMixin(LightningModule, Generic[ConfigT]):
         (``use_imagenet_stats``). ``parameters`` are the class's own keyword parameters.
         """
         meta = dataset_metadata(dataset, root=root, revision=revision)
-        config = cls._config_from_parameters(parameters)
+        config, options = cls._config_and_options(parameters)
         module = cls._from_config(
             config,
             stats=training_stats(meta, use_imagenet_stats),
+            options=options,
             build=False,
             declared=cls._declares_features(parameters),
         )
@@ -144,7 +170,9 @@ class ConstructionMixin(LightningModule, Generic[ConfigT]):
     def _record_hyperparameters(self) -> None:
         # Plain JSON values only: checkpoints load with `weights_only=True`. `_class_path` names the explicit
         # wrapper, so LightningCLI's `--ckpt_path` rebuilds the same class from them.
-        self._set_hparams({"_class_path": self._class_path(), **plain_fields(self._config)})
+        self._set_hparams(
+            {"_class_path": self._class_path(), **plain_fields(self._config), **self._options.plain()}
+        )
 
     def _class_path(self) -> str:
         """The importable path of the explicit wrapper class of this module's policy."""
@@ -173,6 +201,16 @@ class ConstructionMixin(LightningModule, Generic[ConfigT]):
         """LeRobot's registry key for this policy (``"act"``, ``"diffusion"``, ...)."""
         return str(self._config.type)
 
+    @property
+    def rename_map(self) -> dict[str, str]:
+        """Dataset key -> the policy's key, as ``lerobot-train --rename_map`` (empty: no renaming)."""
+        return dict(self._options.rename_map)
+
+    @property
+    def peft(self) -> PeftConfig | None:
+        """The PEFT adapter configuration the policy is fine-tuned with, or None."""
+        return self._options.peft
+
     @classmethod
     def loads_policy_type(cls, policy_type: str) -> bool:
         """Whether this class can hold a saved policy of ``policy_type``."""
@@ -190,8 +228,13 @@ class ConstructionMixin(LightningModule, Generic[ConfigT]):
         self._set_stats(stats, subject=self._subject)
 
     def _set_stats(self, stats: Stats | None, *, subject: str) -> None:
-        """Keep ``stats`` as tensors; once the policy is built (its features final), check them and
+        """Keep ``stats`` as tensors, under the policy's names (``rename_map`` renames a dataset's keys, as
+        LeRobot's ``rename_stats``); once the policy is built (its features final), check them and
         rebuild the processors to normalise with them. Before, ``_build`` checks them."""
+        if stats is not None and self._options.rename_map:
+            stats = rename_stats(
+                {key: dict(values) for key, values in stats.items()}, dict(self._options.rename_map)
+            )
         converted = tensor_stats(stats, subject=subject)
         if self.lerobot_policy is not None:
             check_stats(self._config, converted, subject=subject, complete=False)
@@ -213,12 +256,36 @@ class ConstructionMixin(LightningModule, Generic[ConfigT]):
                     "(getiaction.data.lerobot.LeRobotDataModule)."
                 )
             self._build(meta)
+        elif meta is not None and stage == "fit" and self._weights_loaded:
+            self._fine_tune_on(meta)
         elif meta is not None:
-            check_against_dataset(self._config, meta.features, subject=self._subject)
+            check_against_dataset(self._config, self._dataset_features(meta), subject=self._subject)
             if self._stats is None and meta.stats is not None:
                 # Built at construction without statistics: normalise with the dataset's, as a module
                 # built from the datamodule would.
                 self.stats = meta.stats
+
+    @property
+    def _weights_loaded(self) -> bool:
+        """Whether the weights came from a pretrained policy or a checkpoint (fitting them fine-tunes)."""
+        return bool(self._config.pretrained_path) or self._from_checkpoint
+
+    def _fine_tune_on(self, meta: LeRobotDatasetMetadata) -> None:
+        """What ``lerobot-train --policy.path`` does with a trained policy and a new dataset: ``make_policy``'s
+        features (the base model's inputs kept, which the dataset must fit, and its ACTION outputs) and the
+        dataset's statistics in the processors (``lerobot_train``'s ``preprocessor_overrides``).
+
+        A resume (``Trainer.fit(..., ckpt_path=...)``) restores the saved statistics afterwards, in
+        ``on_load_checkpoint``, as ``lerobot-train --resume`` keeps them.
+        """
+        apply_dataset_metadata(
+            self._config, meta, subject=self._subject, check=True, rename_map=self._options.rename_map
+        )
+        self._set_stats(meta.stats, subject=self._subject)
+        self._record_hyperparameters()
+
+    def _dataset_features(self, meta: LeRobotDatasetMetadata) -> dict[str, Any]:
+        return renamed_specs(meta.features, self._options.rename_map)
 
     def _build(self, meta: LeRobotDatasetMetadata | None = None, *, strict: bool = False) -> None:
         """Build the native policy and its processors, as ``make_policy`` and ``lerobot_train`` do.
@@ -227,7 +294,13 @@ class ConstructionMixin(LightningModule, Generic[ConfigT]):
         keys (LeRobot's own default, kept for fine-tuning, only logs them).
         """
         if meta is not None:
-            apply_dataset_metadata(self._config, meta, subject=self._subject, check=self._features_declared)
+            apply_dataset_metadata(
+                self._config,
+                meta,
+                subject=self._subject,
+                check=self._features_declared,
+                rename_map=self._options.rename_map,
+            )
             if self._stats is None and meta.stats is not None:
                 self._set_stats(meta.stats, subject=self._subject)
         check_declared_features(self._config, subject=self._subject)
@@ -235,12 +308,21 @@ class ConstructionMixin(LightningModule, Generic[ConfigT]):
         # (a datamodule may still bring them).
         check_stats(self._config, self._stats, subject=self._subject, complete=self._stats is not None)
         with missing_extra_hint(self.policy_type, self._subject):
-            self.lerobot_policy = build_policy(self._config, stats=self._stats, meta=meta, strict=strict)
+            self.lerobot_policy = build_policy(
+                self._config,
+                stats=self._stats,
+                meta=meta,
+                strict=strict,
+                peft=self._options.peft,
+                subject=self._subject,
+            )
             self._build_processors()
         self._record_hyperparameters()
 
     def _build_processors(self) -> None:
-        self.preprocessor, self.postprocessor = build_processors(self._config, self._stats)
+        self.preprocessor, self.postprocessor = build_processors(
+            self._config, self._stats, self._options.rename_map
+        )
         if self._config.pretrained_path and self._stats is None:
             self._stats = normaliser_stats(self.preprocessor)  # what the saved pipeline normalises with
         self._processor_device = None

@@ -8,8 +8,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from getiaction.policies.lerobot._batches import as_model_inputs, check_batch
 from getiaction.policies.lerobot._construction import ConfigT, ConstructionMixin
-from getiaction.policies.lerobot._features import as_model_inputs, check_batch
 
 
 class InferenceMixin(ConstructionMixin[ConfigT]):
@@ -22,16 +22,32 @@ class InferenceMixin(ConstructionMixin[ConfigT]):
         uint8 camera frames are scaled to [0, 1] and float64 values cast to float32, as in training.
         """
         policy, preprocessor, postprocessor = self._prepared_policy()
-        check_batch(observation, self._config, subject=self._subject, training=False)
-        action = policy.select_action(preprocessor(as_model_inputs(observation, self._config)))
+        check_batch(
+            observation,
+            self._config,
+            subject=self._subject,
+            training=False,
+            rename_map=self._options.rename_map,
+        )
+        action = policy.select_action(
+            preprocessor(as_model_inputs(observation, self._config, self._options.rename_map))
+        )
         return postprocessor(action)
 
     @torch.no_grad()
     def predict_action_chunk(self, observation: dict[str, Any]) -> Tensor:
         """The unnormalised action chunk LeRobot's ``predict_action_chunk`` gives for a raw observation."""
         policy, preprocessor, postprocessor = self._prepared_policy()
-        check_batch(observation, self._config, subject=self._subject, training=False)
-        chunk = policy.predict_action_chunk(preprocessor(as_model_inputs(observation, self._config)))
+        check_batch(
+            observation,
+            self._config,
+            subject=self._subject,
+            training=False,
+            rename_map=self._options.rename_map,
+        )
+        chunk = policy.predict_action_chunk(
+            preprocessor(as_model_inputs(observation, self._config, self._options.rename_map))
+        )
         return postprocessor(chunk)
 
     def reset(self) -> None:

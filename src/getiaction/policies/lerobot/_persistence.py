@@ -2,8 +2,8 @@
 
 Files are read and checked by ``_saved_files`` (one ``CheckpointRecord``, checked once) and written by
 ``_atomic_save``; this mixin connects them to the module. A checkpoint restored by ``Trainer.fit(...,
-ckpt_path=...)`` resumes: its statistics and RNG state come back. ``load_from_checkpoint`` restores the
-statistics, not the RNG state.
+ckpt_path=...)`` resumes: its statistics and RNG state come back. ``load_from_checkpoint`` and
+``from_pretrained`` only load: fitting such a module on a dataset is a fine-tune (``_construction``).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from getiaction._lerobot.version import lerobot_version
 from getiaction.errors import SavedPolicyError
 from getiaction.policies.lerobot._atomic_save import write_pretrained
 from getiaction.policies.lerobot._construction import ConfigT, ConstructionMixin
+from getiaction.policies.lerobot._peft import save_adapter
 from getiaction.policies.lerobot._saved_files import (
     CHECKPOINT_KEY,
     CheckpointRecord,
@@ -76,6 +77,10 @@ class PersistenceMixin(ConstructionMixin[ConfigT]):
         unreadable file, or hyperparameters this LeRobot does not know are errors naming the file.
         ``kwargs`` override saved parameters, as in Lightning. ``weights_only=False`` is refused:
         getiaction checkpoints hold plain values only.
+
+        The module is loaded, not resumed: fitting it on a dataset fine-tunes it (that dataset's statistics,
+        the random stream the caller seeds), as ``from_pretrained`` does. To continue the run itself, pass
+        ``ckpt_path`` to ``Trainer.fit``: that restores the saved statistics, RNG state and optimizer.
         """
         if weights_only is False:
             raise ValueError(
@@ -90,10 +95,11 @@ class PersistenceMixin(ConstructionMixin[ConfigT]):
                 f"{path}: holds a {record.policy_type!r} policy, which {cls.__name__} cannot load; use its own "
                 "class or LeRobotPolicy"
             )
-        config, hparams = checkpoint_config(
+        config, options, hparams = checkpoint_config(
             checkpoint, record, path, hparams_file=hparams_file, overrides=kwargs, subject=cls.__name__
         )
-        module = cls._from_config(config, build=cls._declares_features(hparams))
+        module = cls._from_config(config, options=options, build=cls._declares_features(hparams))
+        module._from_checkpoint = True  # fitting it on a dataset fine-tunes, as from_pretrained's
         module._restore(record, resume=False)
         module.load_state_dict(checkpoint["state_dict"], strict=True if strict is None else strict)
         first = next((t for t in checkpoint["state_dict"].values() if isinstance(t, Tensor)), None)
@@ -110,7 +116,10 @@ class PersistenceMixin(ConstructionMixin[ConfigT]):
         policy, preprocessor, postprocessor = self._prepared_policy()
 
         def write(staging: Path) -> None:
-            policy.save_pretrained(staging)
+            if self._config.use_peft:  # the adapter over its base, as make_policy(use_peft=True) loads it
+                save_adapter(policy, self._config, staging)
+            else:
+                policy.save_pretrained(staging)
             preprocessor.save_pretrained(staging)
             postprocessor.save_pretrained(staging)
 
@@ -123,7 +132,13 @@ class PersistenceMixin(ConstructionMixin[ConfigT]):
         """Load a policy saved by LeRobot (``save_pretrained``, ``lerobot-train``, the hub) into this class.
 
         Weights load strictly: a file that does not fit the policy is an error, never a partial load.
-        ``overrides`` change config fields, e.g. ``device="cpu"`` or ``n_action_steps=10``.
+        ``overrides`` change config fields, e.g. ``device="cpu"`` or ``n_action_steps=10``, and take the
+        wrapper-only ``rename_map`` and ``peft`` (LoRA adapters over the loaded weights).
+
+        Fitting the loaded policy on a dataset (a ``LeRobotDataModule``) fine-tunes it as ``lerobot-train
+        --policy.path`` does: its input features are kept (the dataset must fit them), and the processors
+        normalise with that dataset's statistics, not the saved ones. Only a resume (``ckpt_path`` given to
+        ``Trainer.fit``) keeps saved statistics.
         """
         source = str(pretrained_name_or_path)
         config = read_pretrained_config(source, revision)
@@ -132,12 +147,11 @@ class PersistenceMixin(ConstructionMixin[ConfigT]):
                 f"{source}: holds a {config.type!r} policy, which {cls.__name__} cannot load; use its own class "
                 "or LeRobotPolicy.from_pretrained"
             )
-        config = with_overrides(config, overrides, subject=f"{cls.__name__}.from_pretrained")
-        config.pretrained_path = Path(
-            source
-        )  # as lerobot-train sets it: weights and processors load from here
+        config, options = with_overrides(config, overrides, subject=f"{cls.__name__}.from_pretrained")
+        # As lerobot-train sets it: weights and processors load from here.
+        config.pretrained_path = Path(source)
         config.pretrained_revision = revision
-        module = cls._from_config(config, build=False, declared=True)
+        module = cls._from_config(config, options=options, build=False, declared=True)
         module._build(strict=True)
         module.eval()  # as LeRobot's from_pretrained
         return module

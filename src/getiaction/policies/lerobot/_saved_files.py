@@ -25,8 +25,17 @@ from torch import Tensor
 
 from getiaction._lerobot.version import lerobot_version
 from getiaction.errors import ConfigError, ConfigTypeError, SavedPolicyError, did_you_mean
-from getiaction.policies.lerobot._config import decode_config, field_names, plain_fields
-from getiaction.policies.lerobot._features import TensorStats, converted_feature_fields
+from getiaction.policies.lerobot._config import (
+    WRAPPER_OPTIONS,
+    WrapperOptions,
+    decode_config,
+    field_names,
+    plain_fields,
+    split_wrapper_options,
+)
+from getiaction.policies.lerobot._features import converted_feature_fields
+from getiaction.policies.lerobot._peft import ADAPTER_CONFIG, ADAPTER_WEIGHTS
+from getiaction.policies.lerobot._stats import TensorStats
 
 # Written beside LeRobot's files by `save_pretrained`; LeRobot's loaders ignore it.
 PROVENANCE_FILE = "getiaction.json"
@@ -38,7 +47,15 @@ PROCESSOR_FILES = (f"{POLICY_PREPROCESSOR_DEFAULT_NAME}.json", f"{POLICY_POSTPRO
 PROCESSOR_PREFIXES = (POLICY_PREPROCESSOR_DEFAULT_NAME, POLICY_POSTPROCESSOR_DEFAULT_NAME)
 # Files a pretrained save may hold; a directory with anything else is not ours to replace.
 SAVED_NAMES = frozenset(
-    {CONFIG_NAME, SAFETENSORS_SINGLE_FILE, PROVENANCE_FILE, "README.md", "train_config.json"}
+    {
+        CONFIG_NAME,
+        SAFETENSORS_SINGLE_FILE,
+        ADAPTER_CONFIG,
+        ADAPTER_WEIGHTS,
+        PROVENANCE_FILE,
+        "README.md",
+        "train_config.json",
+    }
 )
 
 
@@ -120,8 +137,9 @@ def checkpoint_config(
     hparams_file: str | Path | None,
     overrides: Mapping[str, Any],
     subject: str,
-) -> tuple[PreTrainedConfig, dict[str, Any]]:
-    """The policy config a checkpoint's hyperparameters (and ``overrides``) describe, and those parameters.
+) -> tuple[PreTrainedConfig, WrapperOptions, dict[str, Any]]:
+    """The policy config and wrapper options a checkpoint's hyperparameters (and ``overrides``) describe,
+    and those parameters.
 
     Hyperparameters this LeRobot's config does not have are an error naming the file (Lightning would
     drop them silently); an unknown override is an error naming it.
@@ -135,25 +153,29 @@ def checkpoint_config(
         hparams.pop(key, None)
     config_class = config_class_for(record.policy_type, str(path))
     fields = set(field_names(config_class))
-    unknown = sorted(set(hparams) - fields)
+    unknown = sorted(set(hparams) - fields - set(WRAPPER_OPTIONS))
     if unknown:
         raise SavedPolicyError(
             f"{path}: hyperparameters {unknown} are not fields of lerobot {lerobot_version()}'s "
             f"{config_class.__name__} (written by another release, or altered)"
         )
-    _refuse_unknown_overrides(overrides, fields, f"{subject}.load_from_checkpoint")
+    _refuse_unknown_overrides(overrides, fields | set(WRAPPER_OPTIONS), f"{subject}.load_from_checkpoint")
     hparams.update(overrides)
-    return decode_config(config_class, converted_feature_fields(hparams), subject=str(path)), hparams
+    config_fields, options = split_wrapper_options(hparams)
+    config = decode_config(config_class, converted_feature_fields(config_fields), subject=str(path))
+    return config, WrapperOptions.decode(options, subject=str(path)), hparams
 
 
 def with_overrides(
     config: PreTrainedConfig, overrides: Mapping[str, Any], *, subject: str
-) -> PreTrainedConfig:
-    """``config`` with some fields changed, decoded and checked again (the saved config as is without)."""
-    if not overrides:
-        return config
-    _refuse_unknown_overrides(overrides, set(field_names(type(config))), subject)
-    return decode_config(type(config), {**plain_fields(config), **overrides}, subject=subject)
+) -> tuple[PreTrainedConfig, WrapperOptions]:
+    """``config`` with some fields changed, decoded and checked again (the saved config as is without), and
+    the wrapper options among ``overrides``."""
+    _refuse_unknown_overrides(overrides, set(field_names(type(config))) | set(WRAPPER_OPTIONS), subject)
+    fields, options = split_wrapper_options(overrides)
+    if fields:
+        config = decode_config(type(config), {**plain_fields(config), **fields}, subject=subject)
+    return config, WrapperOptions.decode(options, subject=subject)
 
 
 def _refuse_unknown_overrides(overrides: Mapping[str, Any], fields: set[str], subject: str) -> None:
@@ -186,11 +208,13 @@ def read_pretrained_config(source: str, revision: str | None) -> PreTrainedConfi
     config_file = directory / CONFIG_NAME
     if not config_file.is_file():
         raise FileNotFoundError(f"{config_file}: missing; {directory} is not a LeRobot pretrained directory")
-    for name in (SAFETENSORS_SINGLE_FILE, *PROCESSOR_FILES):
+    data = _json(config_file)
+    # A PEFT save holds the adapter (over the base policy its adapter config names) instead of weights.
+    weights = (ADAPTER_CONFIG, ADAPTER_WEIGHTS) if data.get("use_peft") else (SAFETENSORS_SINGLE_FILE,)
+    for name in (*weights, *PROCESSOR_FILES):
         if not (directory / name).is_file():
             raise FileNotFoundError(f"{directory / name}: missing from the LeRobot pretrained directory")
-    data = _json(config_file)
-    _check_safetensors(directory / SAFETENSORS_SINGLE_FILE)
+    _check_safetensors(directory / weights[-1])
     provenance = directory / PROVENANCE_FILE
     if provenance.is_file():
         _check_provenance(directory, _json(provenance), data.get("type"))
@@ -273,6 +297,6 @@ def _check_safetensors(path: Path) -> None:
 def digest_of(path: Path) -> str:
     """What provenance records of a saved file: a digest of a small file, the size of the weights.
     (Hashing gigabytes of weights on every load costs too much.)"""
-    if path.name == SAFETENSORS_SINGLE_FILE:
+    if path.name in (SAFETENSORS_SINGLE_FILE, ADAPTER_WEIGHTS):
         return f"size:{path.stat().st_size}"
     return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()

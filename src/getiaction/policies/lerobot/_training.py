@@ -17,8 +17,8 @@ from torch import Tensor
 
 from getiaction.errors import ConfigError
 from getiaction.policies.lerobot._assembly import outputs_to_fp32, training_precision
+from getiaction.policies.lerobot._batches import as_model_inputs, batch_size, check_batch
 from getiaction.policies.lerobot._construction import ConfigT, ConstructionMixin
-from getiaction.policies.lerobot._features import as_model_inputs, batch_size, check_batch
 
 
 class TrainingMixin(ConstructionMixin[ConfigT]):
@@ -29,8 +29,10 @@ class TrainingMixin(ConstructionMixin[ConfigT]):
     def forward(self, batch: dict[str, Any]) -> tuple[Tensor, dict[str, Any]]:
         """Loss and LeRobot's loss dict for a raw dataset batch (checked, then preprocessed here)."""
         policy, preprocessor, _ = self._prepared_policy()
-        check_batch(batch, self._config, subject=self._subject, training=True)
-        inputs = preprocessor(as_model_inputs(batch, self._config))
+        check_batch(
+            batch, self._config, subject=self._subject, training=True, rename_map=self._options.rename_map
+        )
+        inputs = preprocessor(as_model_inputs(batch, self._config, self._options.rename_map))
         with self._autocast():
             output: object = outputs_to_fp32(policy.forward(inputs))
         # Most policies return (loss, info); some return a dict holding "loss". Check, don't trust.

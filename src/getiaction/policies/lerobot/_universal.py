@@ -14,7 +14,7 @@ from getiaction.policies.lerobot._assembly import decode_parameters
 from getiaction.policies.lerobot._availability import missing_extra_hint
 from getiaction.policies.lerobot._base import LeRobotPolicyModule
 from getiaction.policies.lerobot._config import field_names
-from getiaction.policies.lerobot._features import Stats
+from getiaction.policies.lerobot._stats import Stats
 
 
 def wrapper_class(policy_name: str) -> type[LeRobotPolicyModule[Any]]:
@@ -69,21 +69,23 @@ class LeRobotPolicy(LeRobotPolicyModule[PreTrainedConfig]):
         **policy_kwargs: Any,
     ) -> None:
         parameters = {"policy_name": policy_name, "policy_config": policy_config, **policy_kwargs}
-        config = type(self)._config_from_parameters(parameters)
-        self._initialise(config, stats=stats, build=type(self)._declares_features(parameters))
+        config, options = type(self)._config_and_options(parameters)
+        self._initialise(
+            config, stats=stats, options=options, build=type(self)._declares_features(parameters)
+        )
 
     @classmethod
-    def _declares_features(cls, parameters: Mapping[str, Any]) -> bool:
-        # Features may come inline or in policy_config: the inline ones override, as for every field.
-        return super()._declares_features({**(parameters.get("policy_config") or {}), **parameters})
+    def _flattened(cls, parameters: Mapping[str, Any]) -> dict[str, Any]:
+        # policy_config is the base; parameters given beside policy_name override it.
+        fields = dict(parameters)
+        return {**(fields.pop("policy_config", None) or {}), **fields}
 
     @classmethod
     def _config_from_parameters(cls, parameters: Mapping[str, Any]) -> PreTrainedConfig:
-        fields = dict(parameters)
+        fields = cls._flattened(parameters)
         policy_name = fields.pop("policy_name", None)
         if not isinstance(policy_name, str):
             raise ConfigTypeError(f"LeRobotPolicy needs a policy_name (a string), got {policy_name!r}")
-        fields = {**(fields.pop("policy_config", None) or {}), **fields}
         wrapper = wrapper_class(policy_name)
         known = field_names(wrapper.config_class)
         for name in fields:

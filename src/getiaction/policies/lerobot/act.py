@@ -4,11 +4,12 @@
 
 from pathlib import Path
 
+from lerobot.configs.default import PeftConfig
 from lerobot.configs.types import NormalizationMode, PolicyFeature
 from lerobot.policies.act.configuration_act import ACTConfig
 
 from getiaction.policies.lerobot._base import LeRobotPolicyModule
-from getiaction.policies.lerobot._features import Stats
+from getiaction.policies.lerobot._stats import Stats
 
 __all__ = ["ACT"]
 
@@ -94,6 +95,14 @@ class ACT(LeRobotPolicyModule[ACTConfig]):
         stats: Dataset statistics for normalisation, as LeRobot's ``dataset_stats``: feature name ->
             statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, the statistics
             come from the dataset (``from_dataset``, or a LeRobotDataModule when fitting).
+        rename_map: Dataset key -> the policy's key, as ``lerobot-train --rename_map``: observations (and
+            their statistics) are renamed before the preprocessor, so a pretrained policy can fine-tune on a
+            dataset whose cameras are named otherwise, e.g. ``{"observation.images.top":
+            "observation.images.cam_high"}``. Saved with the policy.
+        peft: Fine-tune with PEFT adapters (LoRA by default), as ``lerobot-train --peft.*``: the
+            pretrained policy (``pretrained_path``, ``from_pretrained``) is wrapped by its own
+            ``wrap_with_peft``, so policies with default targets (smolvla, pi0, pi05, molmoact2) need none;
+            others need ``target_modules``. Only adapter and ``full_training_modules`` parameters train.
     """
 
     config_class = ACTConfig
@@ -141,6 +150,8 @@ class ACT(LeRobotPolicyModule[ACTConfig]):
         optimizer_weight_decay: float = 0.0001,
         optimizer_lr_backbone: float = 1e-05,
         stats: Stats | None = None,
+        rename_map: dict[str, str] | None = None,
+        peft: PeftConfig | None = None,
     ) -> None:
         super().__init__(
             n_obs_steps=n_obs_steps,
@@ -179,4 +190,6 @@ class ACT(LeRobotPolicyModule[ACTConfig]):
             optimizer_weight_decay=optimizer_weight_decay,
             optimizer_lr_backbone=optimizer_lr_backbone,
             stats=stats,
+            rename_map=rename_map,
+            peft=peft,
         )

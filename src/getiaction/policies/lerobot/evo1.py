@@ -4,12 +4,13 @@
 
 from pathlib import Path
 
+from lerobot.configs.default import PeftConfig
 from lerobot.configs.types import NormalizationMode, PolicyFeature
 from lerobot.policies.evo1.configuration_evo1 import Evo1Config
 from lerobot.policies.rtc.configuration_rtc import RTCConfig
 
 from getiaction.policies.lerobot._base import LeRobotPolicyModule
-from getiaction.policies.lerobot._features import Stats
+from getiaction.policies.lerobot._stats import Stats
 
 __all__ = ["Evo1"]
 
@@ -100,6 +101,14 @@ class Evo1(LeRobotPolicyModule[Evo1Config]):
         stats: Dataset statistics for normalisation, as LeRobot's ``dataset_stats``: feature name ->
             statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, the statistics
             come from the dataset (``from_dataset``, or a LeRobotDataModule when fitting).
+        rename_map: Dataset key -> the policy's key, as ``lerobot-train --rename_map``: observations (and
+            their statistics) are renamed before the preprocessor, so a pretrained policy can fine-tune on a
+            dataset whose cameras are named otherwise, e.g. ``{"observation.images.top":
+            "observation.images.cam_high"}``. Saved with the policy.
+        peft: Fine-tune with PEFT adapters (LoRA by default), as ``lerobot-train --peft.*``: the
+            pretrained policy (``pretrained_path``, ``from_pretrained``) is wrapped by its own
+            ``wrap_with_peft``, so policies with default targets (smolvla, pi0, pi05, molmoact2) need none;
+            others need ``target_modules``. Only adapter and ``full_training_modules`` parameters train.
     """
 
     config_class = Evo1Config
@@ -172,6 +181,8 @@ class Evo1(LeRobotPolicyModule[Evo1Config]):
         optimizer_grad_clip_norm: float = 1.0,
         scheduler_warmup_steps: int = 300,
         stats: Stats | None = None,
+        rename_map: dict[str, str] | None = None,
+        peft: PeftConfig | None = None,
     ) -> None:
         super().__init__(
             n_obs_steps=n_obs_steps,
@@ -235,4 +246,6 @@ class Evo1(LeRobotPolicyModule[Evo1Config]):
             optimizer_grad_clip_norm=optimizer_grad_clip_norm,
             scheduler_warmup_steps=scheduler_warmup_steps,
             stats=stats,
+            rename_map=rename_map,
+            peft=peft,
         )

@@ -5,11 +5,12 @@
 from pathlib import Path
 from typing import Any
 
+from lerobot.configs.default import PeftConfig
 from lerobot.configs.types import NormalizationMode, PolicyFeature
 from lerobot.policies.multi_task_dit.configuration_multi_task_dit import MultiTaskDiTConfig
 
 from getiaction.policies.lerobot._base import LeRobotPolicyModule
-from getiaction.policies.lerobot._features import Stats
+from getiaction.policies.lerobot._stats import Stats
 
 __all__ = ["MultiTaskDiT"]
 
@@ -97,6 +98,14 @@ class MultiTaskDiT(LeRobotPolicyModule[MultiTaskDiTConfig]):
         stats: Dataset statistics for normalisation, as LeRobot's ``dataset_stats``: feature name ->
             statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, the statistics
             come from the dataset (``from_dataset``, or a LeRobotDataModule when fitting).
+        rename_map: Dataset key -> the policy's key, as ``lerobot-train --rename_map``: observations (and
+            their statistics) are renamed before the preprocessor, so a pretrained policy can fine-tune on a
+            dataset whose cameras are named otherwise, e.g. ``{"observation.images.top":
+            "observation.images.cam_high"}``. Saved with the policy.
+        peft: Fine-tune with PEFT adapters (LoRA by default), as ``lerobot-train --peft.*``: the
+            pretrained policy (``pretrained_path``, ``from_pretrained``) is wrapped by its own
+            ``wrap_with_peft``, so policies with default targets (smolvla, pi0, pi05, molmoact2) need none;
+            others need ``target_modules``. Only adapter and ``full_training_modules`` parameters train.
     """
 
     config_class = MultiTaskDiTConfig
@@ -169,6 +178,8 @@ class MultiTaskDiT(LeRobotPolicyModule[MultiTaskDiTConfig]):
         do_mask_loss_for_padding: bool = False,
         drop_n_last_frames: int | None = None,
         stats: Stats | None = None,
+        rename_map: dict[str, str] | None = None,
+        peft: PeftConfig | None = None,
     ) -> None:
         super().__init__(
             n_obs_steps=n_obs_steps,
@@ -232,4 +243,6 @@ class MultiTaskDiT(LeRobotPolicyModule[MultiTaskDiTConfig]):
             do_mask_loss_for_padding=do_mask_loss_for_padding,
             drop_n_last_frames=drop_n_last_frames,
             stats=stats,
+            rename_map=rename_map,
+            peft=peft,
         )

@@ -4,12 +4,13 @@
 
 from pathlib import Path
 
+from lerobot.configs.default import PeftConfig
 from lerobot.configs.types import NormalizationMode, PolicyFeature
 from lerobot.policies.pi05.configuration_pi05 import PI05Config
 from lerobot.policies.rtc.configuration_rtc import RTCConfig
 
 from getiaction.policies.lerobot._base import LeRobotPolicyModule
-from getiaction.policies.lerobot._features import Stats
+from getiaction.policies.lerobot._stats import Stats
 
 __all__ = ["PI05"]
 
@@ -81,6 +82,14 @@ class PI05(LeRobotPolicyModule[PI05Config]):
         stats: Dataset statistics for normalisation, as LeRobot's ``dataset_stats``: feature name ->
             statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, the statistics
             come from the dataset (``from_dataset``, or a LeRobotDataModule when fitting).
+        rename_map: Dataset key -> the policy's key, as ``lerobot-train --rename_map``: observations (and
+            their statistics) are renamed before the preprocessor, so a pretrained policy can fine-tune on a
+            dataset whose cameras are named otherwise, e.g. ``{"observation.images.top":
+            "observation.images.cam_high"}``. Saved with the policy.
+        peft: Fine-tune with PEFT adapters (LoRA by default), as ``lerobot-train --peft.*``: the
+            pretrained policy (``pretrained_path``, ``from_pretrained``) is wrapped by its own
+            ``wrap_with_peft``, so policies with default targets (smolvla, pi0, pi05, molmoact2) need none;
+            others need ``target_modules``. Only adapter and ``full_training_modules`` parameters train.
     """
 
     config_class = PI05Config
@@ -141,6 +150,8 @@ class PI05(LeRobotPolicyModule[PI05Config]):
         scheduler_decay_steps: int = 30000,
         scheduler_decay_lr: float = 2.5e-06,
         stats: Stats | None = None,
+        rename_map: dict[str, str] | None = None,
+        peft: PeftConfig | None = None,
     ) -> None:
         super().__init__(
             n_obs_steps=n_obs_steps,
@@ -192,4 +203,6 @@ class PI05(LeRobotPolicyModule[PI05Config]):
             scheduler_decay_steps=scheduler_decay_steps,
             scheduler_decay_lr=scheduler_decay_lr,
             stats=stats,
+            rename_map=rename_map,
+            peft=peft,
         )

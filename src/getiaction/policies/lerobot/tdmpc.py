@@ -4,11 +4,12 @@
 
 from pathlib import Path
 
+from lerobot.configs.default import PeftConfig
 from lerobot.configs.types import NormalizationMode, PolicyFeature
 from lerobot.policies.tdmpc.configuration_tdmpc import TDMPCConfig
 
 from getiaction.policies.lerobot._base import LeRobotPolicyModule
-from getiaction.policies.lerobot._features import Stats
+from getiaction.policies.lerobot._stats import Stats
 
 __all__ = ["TDMPC"]
 
@@ -107,6 +108,14 @@ class TDMPC(LeRobotPolicyModule[TDMPCConfig]):
         stats: Dataset statistics for normalisation, as LeRobot's ``dataset_stats``: feature name ->
             statistic name (``mean``, ``std``, ``min``, ``max``, ...) -> values. Without them, the statistics
             come from the dataset (``from_dataset``, or a LeRobotDataModule when fitting).
+        rename_map: Dataset key -> the policy's key, as ``lerobot-train --rename_map``: observations (and
+            their statistics) are renamed before the preprocessor, so a pretrained policy can fine-tune on a
+            dataset whose cameras are named otherwise, e.g. ``{"observation.images.top":
+            "observation.images.cam_high"}``. Saved with the policy.
+        peft: Fine-tune with PEFT adapters (LoRA by default), as ``lerobot-train --peft.*``: the
+            pretrained policy (``pretrained_path``, ``from_pretrained``) is wrapped by its own
+            ``wrap_with_peft``, so policies with default targets (smolvla, pi0, pi05, molmoact2) need none;
+            others need ``target_modules``. Only adapter and ``full_training_modules`` parameters train.
     """
 
     config_class = TDMPCConfig
@@ -163,6 +172,8 @@ class TDMPC(LeRobotPolicyModule[TDMPCConfig]):
         target_model_momentum: float = 0.995,
         optimizer_lr: float = 0.0003,
         stats: Stats | None = None,
+        rename_map: dict[str, str] | None = None,
+        peft: PeftConfig | None = None,
     ) -> None:
         super().__init__(
             n_obs_steps=n_obs_steps,
@@ -209,4 +220,6 @@ class TDMPC(LeRobotPolicyModule[TDMPCConfig]):
             target_model_momentum=target_model_momentum,
             optimizer_lr=optimizer_lr,
             stats=stats,
+            rename_map=rename_map,
+            peft=peft,
         )
