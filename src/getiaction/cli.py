@@ -43,6 +43,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         from getiaction.evaluation import main as evaluate
 
         raise SystemExit(evaluate(args[1:]))
+    if args[:1] == ["generate"]:
+        from getiaction.codegen.cli import main as generate
+
+        raise SystemExit(generate(args[1:]))
     if argv is None:
         sys.argv[1:] = args  # LightningCLI reads sys.argv itself (and warns when given both)
     try:
