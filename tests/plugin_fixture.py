@@ -146,7 +146,7 @@ PACKAGE = "toyproj.policies"
 OUTPUT = "src/toyproj/policies"
 
 
-def generate(project: Path, *arguments: str) -> int:
+def generate(project: Path, *arguments: str, package: str = PACKAGE, output: str = OUTPUT) -> int:
     """``getiaction generate`` run in ``project`` (in this process), for the toy unless told otherwise."""
     from getiaction.codegen.cli import main
 
@@ -155,7 +155,7 @@ def generate(project: Path, *arguments: str) -> int:
     project.mkdir(parents=True, exist_ok=True)
     os.chdir(project)
     try:
-        return main([*plugins, "--package", PACKAGE, "--output", OUTPUT, *arguments])
+        return main([*plugins, "--package", package, "--output", output, *arguments])
     finally:
         os.chdir(previous)
 

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import test_equivalence as equivalence
 import torch
-from lerobot.policies.factory import make_policy_config
+from lerobot.policies.factory import get_policy_class, make_policy_config
 from plugin_fixture import (
     OUTPUT,
     PACKAGE,
@@ -117,6 +117,8 @@ def test_the_universal_wrapper_and_from_pretrained_resolve_to_the_generated_clas
     assert again.policy_name == TOY_TYPE and again.hparams["_class_path"] == f"{PACKAGE}.Toy"
     assert universal.lerobot_policy is not None and explicit.lerobot_policy is not None
     equivalence.assert_same_weights(universal.lerobot_policy, explicit.lerobot_policy)
+    native = get_policy_class(TOY_TYPE).from_pretrained(saved)  # the plugin's own ToyPolicy loads the save
+    equivalence.assert_same_weights(native, explicit.lerobot_policy)
     with pytest.raises(
         ConfigTypeError, match=r"unexpected keyword argument 'action_gian'.*Did you mean: action_gain"
     ):
