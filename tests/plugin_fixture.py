@@ -17,26 +17,16 @@ import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
+from tiny import TINY_CONFIGS
+
 TOY = "lerobot_policy_toy"
 TOY_TYPE = "toy"
 TOY_VERSION = "0.1.0"
 TOY_HOMEPAGE = "https://example.org/lerobot-policy-toy"
 BROKEN = "lerobot_policy_broken"
 
-# The toy at sizes that train in well under a second per step on CPU (ACT's tiny sizes, a gain of 2).
-TOY_CONFIG = {
-    "dim_model": 32,
-    "n_heads": 2,
-    "dim_feedforward": 64,
-    "n_encoder_layers": 1,
-    "n_decoder_layers": 1,
-    "n_vae_encoder_layers": 1,
-    "latent_dim": 8,
-    "chunk_size": 4,
-    "n_action_steps": 4,
-    "pretrained_backbone_weights": None,
-    "action_gain": 2.0,
-}
+# The toy at ACT's tiny sizes (a training step well under a second on CPU), with a gain of 2.
+TOY_CONFIG = {**TINY_CONFIGS["act"], "action_gain": 2.0}
 
 _CONFIGURATION = '''
 """The toy's config: ACT's fields, then its own."""
