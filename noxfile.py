@@ -124,7 +124,7 @@ def quickstart(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Wrapper against native LeRobot, interleaved in one process: step time, select_action, imports, CLI."""
+    """Wrapper against native LeRobot: step and select_action time (interleaved), peak memory, imports, CLI."""
     sync(session)
     run(session, "python", "tests/bench/bench_overhead.py", *session.posargs)
 

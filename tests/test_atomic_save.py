@@ -152,3 +152,58 @@ def test_a_missing_relative_path_that_reads_like_a_repo_id_is_local_with_the_hin
     with pytest.raises(FileNotFoundError, match="no such pretrained directory") as never_saved:
         ACT.from_pretrained(f"{directory.parent.name}/never_saved")
     assert "hub" not in str(never_saved.value).replace("nor a hub repo id", "")
+
+
+def test_two_processes_saving_into_one_directory_take_turns(
+    tiny_meta: LeRobotDatasetMetadata, tiny_dataset_root: Path, tmp_path: Path
+) -> None:
+    # Before, 2 x 300 saves gave raw FileNotFoundErrors on a rename race and orphan staging directories.
+    directory = tmp_path / "shared"
+    modules = [policy(tiny_meta, seed=seed) for seed in (1, 2)]
+    children = []
+    for module in modules:
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                for _ in range(15):
+                    module.save_pretrained(directory)
+            except BaseException:
+                code = 1
+            finally:
+                os._exit(code)
+        children.append(pid)
+    assert [os.WEXITSTATUS(os.waitpid(pid, 0)[1]) for pid in children] == [0, 0]
+    final = action(ACT.from_pretrained(directory), tiny_dataset_root)
+    assert any(torch.equal(final, action(module, tiny_dataset_root)) for module in modules)
+    assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".")] == []
+
+
+def test_what_a_killed_save_left_is_named_on_load_and_removed_by_the_next_save(
+    saved: tuple[Path, torch.Tensor], tiny_meta: LeRobotDatasetMetadata, tiny_dataset_root: Path
+) -> None:
+    directory, before = saved
+    newer = policy(tiny_meta, seed=1)
+
+    def sabotage() -> None:  # die while writing the processors: the staging directory stays behind
+        newer.postprocessor.save_pretrained = crash  # type: ignore[method-assign]
+
+    die_while_saving(newer, directory, sabotage)
+    with pytest.warns(UserWarning, match=r"killed saves left \.my_policy\.saving-"):
+        assert torch.equal(action(ACT.from_pretrained(directory), tiny_dataset_root), before)
+    policy(tiny_meta, seed=2).save_pretrained(directory)
+    assert [path.name for path in directory.parent.iterdir() if path.name.startswith(".")] == []
+
+
+def test_the_next_save_puts_back_a_previous_save_a_killed_one_moved_aside(
+    saved: tuple[Path, torch.Tensor], tiny_meta: LeRobotDatasetMetadata, tiny_dataset_root: Path
+) -> None:
+    directory, _ = saved
+    die_while_saving(policy(tiny_meta, seed=1), directory, crash_between_the_renames)
+    assert not directory.exists()
+    newer = policy(tiny_meta, seed=2)
+    newer.save_pretrained(directory)
+    assert torch.equal(
+        action(ACT.from_pretrained(directory), tiny_dataset_root), action(newer, tiny_dataset_root)
+    )
+    assert [path.name for path in directory.parent.iterdir() if path.name.startswith(".")] == []

@@ -31,6 +31,7 @@ from getiaction.errors import (
     BatchError,
     ConfigError,
     ConfigTypeError,
+    DatasetError,
     FeatureError,
     GetiActionError,
     SavedPolicyError,
@@ -200,6 +201,50 @@ def _save_over_foreign_files(world: World) -> None:
         world.policy().save_pretrained(target)
     finally:
         assert (target / "notes.txt").read_text() == "mine"  # nothing is lost
+
+
+def _diffusion(world: World) -> Diffusion:
+    return Diffusion(
+        input_features=world.features,
+        output_features=world.features,
+        stats=world.stats,
+        **TINY_CONFIGS["diffusion"],
+    )
+
+
+def _observation_of_batch_sizes(world: World, state: int, image: int) -> dict[str, Any]:
+    observation = world.observation()
+    return {
+        "observation.state": observation["observation.state"].expand(state, 2).clone(),
+        "observation.image": observation["observation.image"].expand(image, 3, 64, 64).clone(),
+    }
+
+
+def _with_min_max_state(world: World) -> None:
+    stats = world.stats
+    stats["observation.state"]["max"] = stats["observation.state"]["min"]
+    mapping = {"VISUAL": "MEAN_STD", "STATE": "MIN_MAX", "ACTION": "MEAN_STD"}
+    _fit_with_loader(world, world.batch(), stats=stats, normalization_mapping=mapping)
+
+
+def _native_save_with_edited_config(world: World) -> None:
+    directory = world.pretrained()
+    (directory / "getiaction.json").unlink()  # as LeRobot saves it: no provenance to catch the edit
+    config = json.loads((directory / "config.json").read_text())
+    config["dim_model"] = 64
+    (directory / "config.json").write_text(json.dumps(config))
+    ACT.from_pretrained(directory)
+
+
+def _save_under_a_file(world: World) -> None:
+    (world.tmp / "notes.txt").write_text("mine")
+    world.policy().save_pretrained(world.tmp / "notes.txt" / "policy")
+
+
+def _held_out(world: World, stage: str) -> None:
+    trainer = lightning.Trainer(accelerator="cpu", logger=False, enable_progress_bar=False)
+    run = trainer.test if stage == "test" else trainer.validate
+    run(world.policy(), datamodule=world.datamodule())
 
 
 # name -> (what the user does, the error type, words the message must contain)
@@ -390,6 +435,148 @@ CASES: dict[str, tuple[Callable[[World], object], type[Exception], tuple[str, ..
         SavedPolicyError,
         ("my_project", "notes.txt", "new or empty"),
     ),
+    # --- round two: features declared by hand
+    "camera declared channels-last": (
+        lambda w: w.policy(
+            input_features={**w.inputs, "observation.image": {"type": "VISUAL", "shape": [64, 64, 3]}},
+            output_features=w.outputs,
+        ),
+        FeatureError,
+        ("observation.image", "channels-first", "(3, 64, 64)"),
+    ),
+    "camera typed STATE": (
+        lambda w: w.policy(
+            input_features={**w.inputs, "observation.image": {"type": "STATE", "shape": [3, 64, 64]}},
+            output_features=w.outputs,
+        ),
+        FeatureError,
+        ("observation.image", "STATE", "VISUAL"),
+    ),
+    "from_dataset with outputs that are not actions": (
+        lambda w: ACT.from_dataset(
+            w.meta, output_features={"observation.state": {"type": "STATE", "shape": [2]}}, **TINY
+        ),
+        FeatureError,
+        ("observation.state", "not ACTION"),
+    ),
+    # --- round two: batches and observations
+    "observation of batch size 0": (
+        lambda w: w.policy().select_action(_observation_of_batch_sizes(w, 0, 0)),
+        BatchError,
+        ("batch size 0",),
+    ),
+    "training batch of size 0": (
+        lambda w: _fit_with_loader(w, {key: value[:0] for key, value in w.batch().items()}),
+        BatchError,
+        ("batch size 0",),
+    ),
+    "state batch of 2, image batch of 1": (
+        lambda w: w.policy().select_action(_observation_of_batch_sizes(w, 2, 1)),
+        BatchError,
+        ("batch size", "'observation.state': 2", "'observation.image': 1"),
+    ),
+    "training batch without action_is_pad": (
+        lambda w: _fit_with_loader(w, _batch_with(w, "action_is_pad", None)),
+        BatchError,
+        ("action_is_pad", "delta_timestamps"),
+    ),
+    "training action without its chunk": (
+        lambda w: _fit_with_loader(w, _batch_with(w, "action", w.batch()["action"][:, 0])),
+        BatchError,
+        ("'action'", "4 time steps", "(batch, 4, 2)"),
+    ),
+    "predict_action_chunk of a raw observation without its history": (
+        lambda w: _diffusion(w).predict_action_chunk(w.observation()),
+        BatchError,
+        ("observation.state", "2 time steps", "(batch, 2, 2)"),
+    ),
+    "int32 camera frames": (
+        lambda w: w.policy().select_action(
+            _observation_with(w, "observation.image", torch.zeros(1, 3, 64, 64, dtype=torch.int32))
+        ),
+        BatchError,
+        ("observation.image", "torch.int32", "uint8"),
+    ),
+    "NaN in an observation": (
+        lambda w: w.policy().select_action(
+            _observation_with(w, "observation.state", torch.tensor([[math.nan, 0.0]]))
+        ),
+        BatchError,
+        ("observation.state", "NaN"),
+    ),
+    "NaN in a training batch": (
+        lambda w: _fit_with_loader(
+            w, _batch_with(w, "observation.state", torch.full_like(w.batch()["observation.state"], math.nan))
+        ),
+        BatchError,
+        ("training loss is nan", "step 0", "'observation.state'"),
+    ),
+    # --- round two: statistics against the data
+    "std of 0 where the data varies": (
+        lambda w: _fit_with_loader(w, w.batch(), stats=_stats_with(w, "action", "std", [0.0, 0.0])),
+        StatsError,
+        ("'action'", "std is 0", "varies"),
+    ),
+    "min equals max where the data varies": (
+        _with_min_max_state,
+        StatsError,
+        ("'observation.state'", "min equals max", "varies"),
+    ),
+    # --- round two: saved files
+    "checkpoint missing a hyperparameter": (
+        lambda w: ACT.load_from_checkpoint(
+            w.altered_checkpoint(lambda c: c["hyper_parameters"].pop("dropout"))
+        ),
+        SavedPolicyError,
+        ("altered.ckpt", "['dropout']"),
+    ),
+    "checkpoint without hyperparameters": (
+        lambda w: ACT.load_from_checkpoint(w.altered_checkpoint(lambda c: c.pop("hyper_parameters"))),
+        SavedPolicyError,
+        ("altered.ckpt", "no hyperparameters"),
+    ),
+    "checkpoint loaded with shape-changing overrides": (
+        lambda w: ACT.load_from_checkpoint(w.checkpoint(), chunk_size=5, n_action_steps=5),
+        SavedPolicyError,
+        ("policy.ckpt", "do not fit", "chunk_size=5"),
+    ),
+    "pretrained loaded with a shape-changing override": (
+        lambda w: ACT.from_pretrained(w.pretrained(), dim_model=64),
+        SavedPolicyError,
+        ("model.safetensors", "do not fit", "dim_model=64"),
+    ),
+    "native save with an edited config.json": (
+        _native_save_with_edited_config,
+        SavedPolicyError,
+        ("model.safetensors", "do not fit", "model.vae_encoder_pos_enc", "an edited config"),
+    ),
+    "saving under a file": (_save_under_a_file, SavedPolicyError, ("notes.txt", "is a file")),
+    # --- round two: datasets and the DataModule
+    "DataModule root without a dataset": (
+        lambda w: w.fit(ACT(**TINY), datamodule=LeRobotDataModule(REPO_ID, root=w.tmp / "nowhere")),
+        DatasetError,
+        ("root=", "nowhere", "does not exist"),
+    ),
+    "from_dataset root without a dataset": (
+        lambda w: ACT.from_dataset(REPO_ID, root=w.tmp, **TINY),
+        DatasetError,
+        ("root=", "no LeRobot dataset"),
+    ),
+    "test without held-out episodes": (
+        lambda w: _held_out(w, "test"),
+        DatasetError,
+        ("test", "eval_split=", "val_episodes="),
+    ),
+    "validate without held-out episodes": (
+        lambda w: _held_out(w, "validate"),
+        DatasetError,
+        ("validate", "eval_split=", "val_episodes="),
+    ),
+    "eval_split above one": (
+        lambda w: LeRobotDataModule(REPO_ID, eval_split=1.5),
+        ConfigError,
+        ("eval_split", "[0, 1)", "1.5"),
+    ),
 }
 
 
@@ -412,7 +599,7 @@ def test_bad_input_fails_early_and_clearly(case: str, world: World) -> None:
 
 
 def test_the_matrix_counts_its_cases() -> None:
-    assert len(CASES) == 35
+    assert len(CASES) == 60
 
 
 # --- inference converts inputs exactly as training does ---------------------------------------------

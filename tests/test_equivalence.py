@@ -349,7 +349,7 @@ def test_gaussian_actor_refuses_to_train_before_any_step(tiny_meta: LeRobotDatas
 def test_every_policy_is_model_tested() -> None:
     # act, diffusion, tdmpc, vqbet and gaussian_actor here; the 14 VLA-type policies in tests/vla
     # (`nox -s vla`), with tiny assets written at test time.
-    from vla.tiny_vla import POLICIES as VLA_POLICIES
+    from vla.assets.policies import POLICIES as VLA_POLICIES
 
     tested = {*TINY_CONFIGS, "gaussian_actor"}
     assert tested.isdisjoint(VLA_POLICIES)

@@ -20,6 +20,7 @@ from getiaction._lerobot.compat import (
     LeRobotDatasetMetadata,
     dataset_to_policy_features,
 )
+from getiaction.errors import FeatureError
 from getiaction.policies.lerobot import ACT, POLICY_CLASSES, Diffusion, LeRobotPolicy
 
 TINY_ACT = TINY_CONFIGS["act"]
@@ -75,8 +76,13 @@ def test_plain_values_decode_like_yaml() -> None:
 def test_unbuilt_module_explains_how_to_build_it() -> None:
     policy = ACT(**TINY_ACT)
     assert policy.lerobot_policy is None
-    with pytest.raises(RuntimeError, match="not built yet"):
+    with pytest.raises(FeatureError, match="not built yet: it was given no features"):
         policy.select_action({})
+    features = dataset_to_policy_features(
+        {"observation.state": {"dtype": "float32", "shape": (2,), "names": None}}
+    )
+    with pytest.raises(FeatureError, match="given input_features, not output_features"):
+        ACT(input_features=features, **TINY_ACT).select_action({})
 
 
 def test_fit_without_features_or_datamodule_is_a_clear_error() -> None:

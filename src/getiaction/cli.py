@@ -13,6 +13,8 @@ write its checkpoints. Errors about the user's input print as one paragraph; ``-
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import json
 import os
 import sys
@@ -20,9 +22,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeGuard
 
+import draccus
+from jsonargparse import Namespace
 from lightning.pytorch.cli import LightningCLI
 
-from getiaction.errors import ConfigTypeError, GetiActionError, did_you_mean
+from getiaction.errors import ConfigError, ConfigTypeError, GetiActionError, did_you_mean
 
 _UNIVERSAL_NAMES = frozenset(
     {
@@ -59,12 +63,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(2)
 
 
-def _input_error(error: BaseException) -> GetiActionError | None:
-    """The getiaction error behind ``error``: jsonargparse re-raises instantiation errors wrapped."""
+def _input_error(error: BaseException) -> BaseException | None:
+    """The input error behind ``error`` (jsonargparse re-raises instantiation errors wrapped): one of
+    getiaction's family, or Lightning's refusal of a Trainer argument (``--trainer.max_steps=-5``)."""
+    from lightning.fabric.utilities.exceptions import MisconfigurationException
+
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
-        if isinstance(current, GetiActionError):
+        if isinstance(current, GetiActionError | MisconfigurationException):
             return current
         seen.add(id(current))
         current = current.__cause__ or current.__context__
@@ -82,7 +89,7 @@ def run_cli(args: Sequence[str] | None = None) -> LightningCLI:
 
     if args is None:
         sys.argv[1:] = resolve_universal_specs(sys.argv[1:])
-    return LightningCLI(
+    return _CLI(
         model_class=policies.LeRobotPolicyModule,
         datamodule_class=LeRobotDataModule,
         subclass_mode_model=True,
@@ -90,6 +97,96 @@ def run_cli(args: Sequence[str] | None = None) -> LightningCLI:
         save_config_kwargs={"overwrite": True},
         args=None if args is None else resolve_universal_specs(list(args)),
     )
+
+
+class _CLI(LightningCLI):
+    """LightningCLI whose ``--ckpt_path`` is checked before anything runs, and which says so when the
+    checkpoint's hyperparameters override values the YAML or command line set."""
+
+    def _parse_ckpt_path(self) -> None:
+        subcommand = str(self.config.get("subcommand") or "") if self.config else ""
+        ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
+        if not ckpt_path:
+            super()._parse_ckpt_path()
+            return
+        _check_ckpt_path(Path(ckpt_path), self.config[subcommand].get("model"))
+        given = _model_init_args(self.config[subcommand].get("model"))
+        super()._parse_ckpt_path()
+        saved = _model_init_args(self.config[subcommand].get("model"), set_only=False)
+        differing = {key: (value, saved.get(key)) for key, value in given.items() if saved.get(key) != value}
+        if not differing:
+            return
+        listed = "; ".join(
+            f"{key}: given {mine!r}, checkpoint {theirs!r}" for key, (mine, theirs) in differing.items()
+        )
+        if subcommand == "fit":
+            raise ConfigError(
+                f"--ckpt_path {ckpt_path}: resuming continues that run with its own hyperparameters, which differ "
+                f"from the ones given ({listed}). Drop them to resume, or fine-tune instead (a new run from "
+                "--model.init_args.pretrained_path, or load_from_checkpoint in Python)"
+            )
+        print(
+            f"getiaction: the checkpoint's hyperparameters are used, not the ones given: {listed}",
+            file=sys.stderr,
+        )
+
+
+def _check_ckpt_path(path: Path, model: Any) -> None:
+    """A missing, unreadable or foreign ``--ckpt_path`` as one error naming the file (not a traceback)."""
+    from getiaction.policies.lerobot._saved_files import read_checkpoint
+
+    if not path.is_file():
+        raise ConfigError(f"--ckpt_path {path}: no such checkpoint file")
+    _, record = read_checkpoint(path, map_location="cpu")
+    class_path = str(getattr(model, "class_path", "") or "")
+    expected = _policy_type_of(class_path)
+    if expected is not None and record.policy_type != expected:
+        raise ConfigError(
+            f"--ckpt_path {path}: holds a {record.policy_type!r} policy, but the model is {class_path} "
+            f"({expected!r}); give that policy's config"
+        )
+
+
+def _policy_type_of(class_path: str) -> str | None:
+    """The policy type of a generated wrapper class named by ``class_path`` (None: not one of them)."""
+    from getiaction.policies.lerobot import _registry
+
+    class_name = class_path.rsplit(".", 1)[-1]
+    for policy_type in _registry.registered_types():
+        registered = _registry.entry(policy_type)
+        if registered is not None and registered.class_name == class_name:
+            return policy_type
+    return None
+
+
+def _model_init_args(model: Any, *, set_only: bool = True) -> dict[str, Any]:
+    """The model's init args; ``set_only``: those that differ from its class's defaults, that is what the
+    YAML or command line set."""
+    init_args = model.get("init_args") if isinstance(model, Namespace | dict) else None
+    if init_args is None:
+        return {}
+    values = init_args.as_dict() if isinstance(init_args, Namespace) else dict(init_args)
+    if not set_only:
+        return values
+    module_name, _, class_name = str(model.get("class_path")).rpartition(".")
+    try:
+        model_class = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError, ValueError):
+        return {}
+    defaults = {
+        name: parameter.default
+        for name, parameter in inspect.signature(model_class.__init__).parameters.items()
+        if parameter.default is not inspect.Parameter.empty
+    }
+    return {key: value for key, value in values.items() if key in defaults and _plain(defaults[key]) != value}
+
+
+def _plain(value: Any) -> Any:
+    """A default as jsonargparse holds it parsed (enums by name, tuples as lists)."""
+    try:
+        return json.loads(json.dumps(draccus.encode(value)))
+    except (TypeError, ValueError):
+        return value
 
 
 # --- LeRobotPolicy specs -> the explicit class ------------------------------------------------------
@@ -114,7 +211,7 @@ def resolve_universal_specs(args: list[str]) -> list[str]:
     for name, value, raw in _options(remaining):
         if name in ("--config", "-c") and value is not None:
             text = Path(value).read_text(encoding="utf-8") if Path(value).is_file() else value
-            document = _yaml(text)
+            document = _yaml(text, value if Path(value).is_file() else "--config")
             if isinstance(document, dict) and _rewrite_models(document, command_line):
                 resolved += [name, json.dumps(document)]
                 found = True
@@ -195,10 +292,13 @@ def _explicit_spec(spec: Mapping[str, Any], command_line: Mapping[str, Any]) -> 
     return {"class_path": f"{wrapper.__module__}.{wrapper.__name__}", "init_args": parameters}
 
 
-def _yaml(text: str | None) -> Any:
+def _yaml(text: str | None, source: str = "the command line") -> Any:
     import yaml
 
-    return yaml.safe_load(text) if text is not None else None
+    try:
+        return yaml.safe_load(text) if text is not None else None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{source}: not valid YAML: {' '.join(str(error).split())}") from error
 
 
 if __name__ == "__main__":

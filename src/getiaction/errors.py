@@ -37,6 +37,10 @@ class BatchError(GetiActionError, ValueError):
     """A training batch or an observation that does not carry what the policy's features declare."""
 
 
+class DatasetError(GetiActionError, ValueError):
+    """A dataset that cannot be opened or split as asked: no dataset at ``root``, unknown or no episodes."""
+
+
 class SavedPolicyError(GetiActionError, ValueError):
     """A checkpoint or pretrained directory that cannot be loaded as it is; the message names the file."""
 

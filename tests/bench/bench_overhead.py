@@ -1,10 +1,14 @@
 """The wrappers' overhead against native LeRobot, measured as an instrument (``nox -s bench``).
 
-Wrapper and native run in one process, on the same batches, in interleaved blocks (native, wrapper,
+Time: wrapper and native run in one process, on the same batches, in interleaved blocks (native, wrapper,
 native, ...), so that whatever else the machine does falls on both alike. Each figure is the median of
 its per-step (per-call) times; a ratio is wrapper median / native median, measured in each of
-``--rounds`` rounds, and printed with its spread over the rounds ((max - min) / median). Nothing here
-asserts on time: the numbers are for people to read.
+``--rounds`` rounds, and printed with its spread over the rounds ((max - min) / median).
+
+Peak memory: at the realistic size, each side in fresh processes of its own (``peak_memory.py``), the
+RSS peak and, where CUDA is present, the CUDA peak of training steps and of ``select_action`` after
+warm-up; wrapper / native, printed beside the time ratios, with the peaks themselves below. Nothing here
+asserts on time or memory: the numbers are for people to read.
 
 - training step: LeRobot's preprocessor then ``lerobot_train.update_policy`` (through accelerate), against
   one step of ``lightning.Trainer`` on the wrapper (timed from ``on_train_batch_start`` to
@@ -19,7 +23,6 @@ asserts on time: the numbers are for people to read.
 from __future__ import annotations
 
 import argparse
-import copy
 import statistics
 import subprocess
 import sys
@@ -27,171 +30,13 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+
+import peak_memory
+from workload import REALISTIC, REALISTIC_IMAGE_SIZE, Native, Workload, Wrapper, make_dataset
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/tiny.py
 
-REALISTIC: dict[str, Any] = {"pretrained_backbone_weights": None}  # ACT's defaults, without a download
-TINY: dict[str, Any] = {}  # filled from tests/tiny.py
-BATCH_SIZE = 8
-
-
-def make_dataset(root: Path, image_size: int) -> Path:
-    import numpy as np
-    from lerobot.datasets import LeRobotDataset
-
-    features = {
-        "observation.image": {
-            "dtype": "image",
-            "shape": (image_size, image_size, 3),
-            "names": ["height", "width", "channels"],
-        },
-        "observation.state": {"dtype": "float32", "shape": (2,), "names": ["x", "y"]},
-        "action": {"dtype": "float32", "shape": (2,), "names": ["x", "y"]},
-    }
-    rng = np.random.default_rng(0)
-    dataset = LeRobotDataset.create("local/bench", fps=10, features=features, root=root, use_videos=False)
-    for _ in range(2):
-        for _ in range(40):
-            dataset.add_frame(
-                {
-                    "observation.image": rng.integers(
-                        0, 256, size=(image_size, image_size, 3), dtype=np.uint8
-                    ),
-                    "observation.state": rng.normal(size=2).astype(np.float32),
-                    "action": rng.normal(size=2).astype(np.float32),
-                    "task": "bench",
-                }
-            )
-        dataset.save_episode()
-    dataset.finalize()
-    return root
-
-
-class Pair:
-    """A native policy with its optimizer and processors, and a wrapper built with the same weights."""
-
-    def __init__(self, root: Path, sizes: dict[str, Any]) -> None:
-        import torch
-        from accelerate import Accelerator
-        from lerobot.datasets import LeRobotDataset, LeRobotDatasetMetadata
-        from lerobot.datasets.factory import resolve_delta_timestamps
-        from lerobot.policies.factory import make_policy, make_policy_config, make_pre_post_processors
-        from lerobot.utils.feature_utils import dataset_to_policy_features
-        from lerobot.utils.logging_utils import AverageMeter, MetricsTracker
-
-        from getiaction.policies.lerobot import ACT
-
-        meta = LeRobotDatasetMetadata("local/bench", root=root)
-        config = make_policy_config("act", **sizes)
-        dataset = LeRobotDataset(
-            "local/bench", root=root, delta_timestamps=resolve_delta_timestamps(config, meta)
-        )
-        loader = torch.utils.data.DataLoader(dataset, batch_size=BATCH_SIZE, shuffle=False, drop_last=True)
-        self.batches: list[dict[str, Any]] = list(loader)
-        for batch in self.batches:  # as lerobot_train hands them to the preprocessor
-            batch["observation.image"] = batch["observation.image"].float()
-        frame = LeRobotDataset("local/bench", root=root)[0]
-        self.observation = {key: frame[key] for key in ("observation.state", "observation.image")}
-
-        torch.manual_seed(0)
-        native = make_policy(config, ds_meta=meta)
-        self.preprocessor, self.postprocessor = make_pre_post_processors(config, dataset_stats=meta.stats)
-        self.preset = config.get_optimizer_preset()
-        optimizer = self.preset.build(native.get_optim_params())
-        self.accelerator = Accelerator(cpu=True, step_scheduler_with_optimizer=False)
-        self.native, self.optimizer = self.accelerator.prepare(native, optimizer)
-        meters = {
-            name: AverageMeter(name) for name in ("loss", "grad_norm", "lr", "update_s", "dataloading_s")
-        }
-        self.tracker = MetricsTracker(
-            BATCH_SIZE, meta.total_frames, meta.total_episodes, meters, accelerator=self.accelerator
-        )
-
-        features = dataset_to_policy_features(meta.features)
-        torch.manual_seed(0)
-        self.wrapper = ACT(input_features=features, output_features=features, stats=meta.stats, **sizes)
-
-    # --- training -------------------------------------------------------------------------------
-
-    def native_steps(self, count: int) -> list[float]:
-        from lerobot.scripts.lerobot_train import update_policy
-
-        times = []
-        self.native.train()
-        for step in range(count):
-            batch = copy.copy(self.batches[step % len(self.batches)])
-            started = time.perf_counter()
-            self.tracker, _ = update_policy(
-                self.tracker,
-                self.native,
-                self.preprocessor(batch),
-                self.optimizer,
-                self.preset.grad_clip_norm,
-                accelerator=self.accelerator,
-            )
-            times.append(time.perf_counter() - started)
-        return times
-
-    def wrapper_steps(self, count: int) -> list[float]:
-        import lightning
-        import torch
-
-        times: list[float] = []
-
-        class Clock(lightning.Callback):
-            def on_train_batch_start(self, *args: Any) -> None:
-                self.started = time.perf_counter()
-
-            def on_train_batch_end(self, *args: Any) -> None:
-                times.append(time.perf_counter() - self.started)
-
-        loader = torch.utils.data.DataLoader(
-            [self.batches[step % len(self.batches)] for step in range(count)],
-            batch_size=None,
-            collate_fn=lambda batch: batch,
-        )
-        trainer = lightning.Trainer(
-            max_steps=count,
-            accelerator="cpu",
-            logger=False,
-            enable_checkpointing=False,
-            enable_progress_bar=False,
-            enable_model_summary=False,
-            callbacks=[Clock()],
-        )
-        trainer.fit(self.wrapper, train_dataloaders=loader)
-        return times
-
-    # --- inference --------------------------------------------------------------------------------
-
-    def native_actions(self, count: int, every_call_runs_the_model: bool) -> list[float]:
-        import torch
-
-        policy = self.accelerator.unwrap_model(self.native)
-        policy.eval()
-        policy.reset()
-        times = []
-        with torch.no_grad():
-            for _ in range(count):
-                if every_call_runs_the_model:
-                    policy.reset()
-                started = time.perf_counter()
-                self.postprocessor(policy.select_action(self.preprocessor(dict(self.observation))))
-                times.append(time.perf_counter() - started)
-        return times
-
-    def wrapper_actions(self, count: int, every_call_runs_the_model: bool) -> list[float]:
-        self.wrapper.eval()
-        self.wrapper.reset()
-        times = []
-        for _ in range(count):
-            if every_call_runs_the_model:
-                self.wrapper.reset()
-            started = time.perf_counter()
-            self.wrapper.select_action(dict(self.observation))
-            times.append(time.perf_counter() - started)
-        return times
+MIB = 2**20
 
 
 def interleaved(native: Callable[[], list[float]], wrapper: Callable[[], list[float]], blocks: int) -> float:
@@ -221,7 +66,90 @@ def spread(values: list[float]) -> float:
     return (max(values) - min(values)) / statistics.median(values)
 
 
+def time_ratios(work: Workload, steps: int, calls: int, rounds: int, blocks: int) -> dict[str, list[float]]:
+    """Wrapper / native median time per round: training steps, select_action (model run, or queue)."""
+    native, wrapper = Native(work), Wrapper(work)
+    ratios: dict[str, list[float]] = {name: [] for name in (*peak_memory.MEASURES, "select_action (queue)")}
+    for _ in range(rounds):
+        ratios["train step"].append(
+            interleaved(lambda: native.steps(steps), lambda: wrapper.steps(steps), blocks)
+        )
+        # Served from the queue a call costs a fraction of a millisecond: ten times the calls.
+        for name, runs_model, count in (
+            ("select_action (model)", True, calls),
+            ("select_action (queue)", False, 10 * calls),
+        ):
+            ratios[name].append(
+                interleaved(
+                    lambda runs_model=runs_model, count=count: native.actions(count, runs_model),
+                    lambda runs_model=runs_model, count=count: wrapper.actions(count, runs_model),
+                    blocks,
+                )
+            )
+    return ratios
+
+
+def import_ratios(rounds: int, repeats: int) -> dict[str, list[float]]:
+    """Fresh-process import and CLI start-up time / the native imports', interleaved, per round."""
+    python = sys.executable
+    commands = {
+        "native": [python, "-c", "import lightning; import lerobot.policies.act.modeling_act"],
+        "import ACT (fresh process)": [python, "-c", "from getiaction.policies.lerobot import ACT"],
+        "getiaction --help (fresh process)": [str(Path(python).parent / "getiaction"), "--help"],
+    }
+    ratios: dict[str, list[float]] = {name: [] for name in commands if name != "native"}
+    for _ in range(rounds):
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        for _ in range(repeats):  # interleaved: native, import, CLI, native, ...
+            for name, command in commands.items():
+                times[name].append(fresh_process_seconds(command, 1))
+        for name in ratios:
+            ratios[name].append(statistics.median(times[name]) / statistics.median(times["native"]))
+    return ratios
+
+
+def memory_cells(peaks: dict[str, list[peak_memory.Peak]], on_cuda: bool) -> str:
+    """Wrapper peak / native peak (median over rounds), RSS then CUDA, as the cells beside a time row."""
+    pairs = list(zip(peaks["native"], peaks["wrapper"], strict=True))
+    cells = f"{statistics.median(wrapper.rss / native.rss for native, wrapper in pairs):>10.3f}"
+    if on_cuda:
+        ratios = [(wrapper.cuda or 0) / (native.cuda or 1) for native, wrapper in pairs]
+        cells += f"{statistics.median(ratios):>11.3f}"
+    return cells
+
+
+def print_peaks(peaks: dict[str, dict[str, list[peak_memory.Peak]]], label: str, device: str) -> None:
+    """The peaks themselves, in MiB (medians over the processes), and what was not measured."""
+    import torch
+
+    def row(name: str, values: list[float]) -> None:
+        print(f"{name:<44}" + "".join(f"{value / MIB:>16.1f}" for value in values))
+
+    def medians(by_side: dict[str, list[peak_memory.Peak]], field: str) -> list[float]:
+        return [statistics.median(getattr(peak, field) or 0 for peak in by_side[side]) for side in by_side]
+
+    fields = ("rss", "cuda") if device != "cpu" else ("rss",)
+    processes = len(peaks["train step"]["native"])
+    print(
+        f"peak memory at {label}, MiB: median over {processes} fresh process(es) per side and measure, "
+        f"on {device}, after {peak_memory.WARM_UP} warm-up steps or calls"
+    )
+    headers = [f"{side} {field.upper()}" for field in fields for side in peak_memory.SIDES]
+    print(f"{'measure':<44}" + "".join(f"{header:>16}" for header in headers))
+    for name, by_side in peaks.items():
+        row(name, [value for field in fields for value in medians(by_side, field)])
+    row("resident after SIDE_IMPORTS, before building", medians(peaks["train step"], "rss_after_imports"))
+    if any(peak.rss_since_start for by_side in peaks.values() for side in by_side.values() for peak in side):
+        print("RSS: the whole process's peak (/proc/self/clear_refs could not reset it after warm-up)")
+    if not torch.cuda.is_available():
+        print("CUDA: not available")
+    elif device == "cpu":
+        print("CUDA: available, not measured (--memory-device cpu)")
+
+
 def main() -> None:
+    import torch
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--blocks", type=int, default=4, help="interleaved blocks per round")
@@ -229,74 +157,50 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=20, help="select_action calls per block")
     parser.add_argument("--import-repeats", type=int, default=4, help="fresh processes per command and round")
     parser.add_argument("--skip-imports", action="store_true")
+    parser.add_argument("--memory-rounds", type=int, default=1, help="fresh processes per side and measure")
+    parser.add_argument(
+        "--memory-device",
+        default="cuda" if torch.cuda.is_available() else "cpu",
+        help="where the peak-memory processes run (the timings run on the CPU)",
+    )
     args = parser.parse_args()
 
     from tiny import TINY_CONFIGS
 
-    TINY.update(TINY_CONFIGS["act"])
+    realistic = "ACT defaults"
+    on_cuda = args.memory_device != "cpu"
     rows: list[tuple[str, list[float]]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        for label, sizes, image_size, steps in (
-            ("ACT defaults", REALISTIC, 96, args.steps),
-            ("ACT tiny", TINY, 64, 10 * args.steps),
-        ):
-            pair = Pair(make_dataset(Path(tmp) / label.replace(" ", "_"), image_size), sizes)
-            pair_steps = steps
-            measures: dict[str, list[float]] = {
-                "train step": [],
-                "select_action (model)": [],
-                "select_action (queue)": [],
-            }
-            for _ in range(args.rounds):
-                measures["train step"].append(
-                    interleaved(
-                        lambda pair=pair, count=pair_steps: pair.native_steps(count),
-                        lambda pair=pair, count=pair_steps: pair.wrapper_steps(count),
-                        args.blocks,
-                    )
-                )
-                # Served from the queue a call costs a fraction of a millisecond: ten times the calls.
-                for name, runs_model, calls in (
-                    ("select_action (model)", True, args.calls),
-                    ("select_action (queue)", False, 10 * args.calls),
-                ):
-                    measures[name].append(
-                        interleaved(
-                            lambda pair=pair, runs_model=runs_model, calls=calls: pair.native_actions(
-                                calls, runs_model
-                            ),
-                            lambda pair=pair, runs_model=runs_model, calls=calls: pair.wrapper_actions(
-                                calls, runs_model
-                            ),
-                            args.blocks,
-                        )
-                    )
-            rows += [(f"{label}: {name}", values) for name, values in measures.items()]
-
-    if not args.skip_imports:
-        python = sys.executable
-        commands = {
-            "native": [python, "-c", "import lightning; import lerobot.policies.act.modeling_act"],
-            "import ACT (fresh process)": [python, "-c", "from getiaction.policies.lerobot import ACT"],
-            "getiaction --help (fresh process)": [str(Path(python).parent / "getiaction"), "--help"],
+        roots = {
+            label: make_dataset(Path(tmp) / label.replace(" ", "_"), image_size)
+            for label, image_size in ((realistic, REALISTIC_IMAGE_SIZE), ("ACT tiny", 64))
         }
-        ratios: dict[str, list[float]] = {name: [] for name in commands if name != "native"}
-        for _ in range(args.rounds):
-            times: dict[str, list[float]] = {name: [] for name in commands}
-            for _ in range(args.import_repeats):  # interleaved: native, import, CLI, native, ...
-                for name, command in commands.items():
-                    times[name].append(fresh_process_seconds(command, 1))
-            for name in ratios:
-                ratios[name].append(statistics.median(times[name]) / statistics.median(times["native"]))
-        rows += list(ratios.items())
+        peaks = peak_memory.measure(
+            roots[realistic], args.memory_device, args.steps, args.calls, args.memory_rounds
+        )
+        for label, sizes, steps in (
+            (realistic, REALISTIC, args.steps),
+            ("ACT tiny", TINY_CONFIGS["act"], 10 * args.steps),
+        ):
+            ratios = time_ratios(
+                Workload(roots[label], sizes, "cpu"), steps, args.calls, args.rounds, args.blocks
+            )
+            rows += [(f"{label}: {name}", values) for name, values in ratios.items()]
+    if not args.skip_imports:
+        rows += list(import_ratios(args.rounds, args.import_repeats).items())
 
+    beside = {f"{realistic}: {name}": memory_cells(measured, on_cuda) for name, measured in peaks.items()}
     print(
         f"getiaction / native LeRobot: median ratio per round over {args.rounds} rounds (1.00 = no overhead)"
     )
-    print(f"{'measure':<44}{'rounds':>28}{'median':>9}{'spread':>9}")
+    memory_header = f"{'RSS peak':>10}" + (f"{'CUDA peak':>11}" if on_cuda else "")
+    print(f"{'measure':<44}{'time, per round':>28}{'median':>9}{'spread':>9}{memory_header}")
     for name, values in rows:
         rounds = " ".join(f"{value:.3f}" for value in values)
-        print(f"{name:<44}{rounds:>28}{statistics.median(values):>9.3f}{spread(values):>8.1%}")
+        cells = beside.get(name, "")
+        print(f"{name:<44}{rounds:>28}{statistics.median(values):>9.3f}{spread(values):>8.1%}{cells}")
+    print()
+    print_peaks(peaks, realistic, args.memory_device)
 
 
 if __name__ == "__main__":

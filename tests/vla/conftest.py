@@ -23,7 +23,7 @@ class VLACase:
 @pytest.fixture(scope="session")
 def vla_dataset(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Any], Path]:
     """Record each dataset shape once per session; return its root."""
-    from vla.tiny_vla import make_dataset
+    from vla.assets.datasets import make_dataset
 
     roots: dict[Any, Path] = {}
 
@@ -65,7 +65,8 @@ def vla_case(
     """
     from lerobot.datasets import LeRobotDatasetMetadata
 
-    from vla.tiny_vla import DATASET_METADATA_CASES, POLICIES, REPO_ID
+    from vla.assets.datasets import REPO_ID
+    from vla.assets.policies import DATASET_METADATA_CASES, POLICIES
 
     policy_type, dataset, overrides = DATASET_METADATA_CASES.get(request.param, (request.param, None, {}))
     tiny = POLICIES[policy_type]
@@ -91,7 +92,7 @@ def tiny_paligemma(monkeypatch: pytest.MonkeyPatch) -> None:
     from lerobot.policies.pi0_fast import modeling_pi0_fast
     from lerobot.policies.pi05 import modeling_pi05
 
-    from vla.tiny_vla import PALIGEMMA_VOCAB, PI_IMAGE_SIZE
+    from vla.assets.builders.paligemma import PALIGEMMA_VOCAB, PI_IMAGE_SIZE
 
     def tiny_vlm(config: Any) -> Any:
         text, vision = config.text_config, config.vision_config

@@ -1,7 +1,7 @@
 """The 14 VLA-type policies, tiny and offline: wrappers against native LeRobot, exactly.
 
 Every asset a policy loads (backbone, tokenizer, processor, checkpoint) is written at test time with
-random weights (tests/vla/tiny_vla.py); nothing comes from the Hugging Face hub. The tests are the ones
+random weights (tests/vla/assets/); nothing comes from the Hugging Face hub. The tests are the ones
 tests/test_equivalence.py runs for act: the same weights and actions as ``make_policy`` with its
 processors, and three Lightning steps equal to ``lerobot_train.update_policy`` through accelerate.
 """
@@ -29,8 +29,9 @@ from test_equivalence import (
     wrapper_class,
 )
 
+from vla.assets.datasets import REPO_ID
+from vla.assets.policies import DATASET_METADATA_CASES, POLICIES
 from vla.conftest import VLACase
-from vla.tiny_vla import DATASET_METADATA_CASES, POLICIES, REPO_ID
 
 pytestmark = pytest.mark.vla
 
@@ -116,7 +117,7 @@ def test_hub_cache_holds_only_what_the_fixtures_write(hub_cache: Path) -> None:
     from huggingface_hub.errors import LocalEntryNotFoundError
     from transformers.utils import cached_file
 
-    from vla.tiny_vla import fake_snapshot
+    from vla.assets.fake_hub import fake_snapshot
 
     snapshot = fake_snapshot(hub_cache, "org/written-by-a-fixture")
     (snapshot / "config.json").write_text("{}")

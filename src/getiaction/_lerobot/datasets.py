@@ -8,6 +8,23 @@ from typing import Any
 import torch
 
 from getiaction._lerobot.compat import IMAGENET_STATS, LeRobotDataset, LeRobotDatasetMetadata, depth_keys
+from getiaction.errors import DatasetError
+
+# Where a LeRobot dataset (v2 and v3 layouts alike) keeps its description, relative to its root.
+INFO_PATH = "meta/info.json"
+
+
+def open_metadata(
+    repo_id: str, *, root: str | Path | None = None, revision: str | None = None
+) -> LeRobotDatasetMetadata:
+    """A dataset's metadata, read from ``root`` when given: a ``root`` without a LeRobot dataset is an
+    error naming it (LeRobot would go on to the hub and, offline, suggest unsetting HF_HUB_OFFLINE)."""
+    if root is not None and not (Path(root) / INFO_PATH).is_file():
+        what = "does not exist" if not Path(root).exists() else f"holds no LeRobot dataset (no {INFO_PATH})"
+        raise DatasetError(
+            f"root={str(root)!r} for {repo_id}: {what}; give the directory the dataset was saved to"
+        )
+    return LeRobotDatasetMetadata(repo_id, root=root, revision=revision)
 
 
 def dataset_metadata(
@@ -22,7 +39,7 @@ def dataset_metadata(
     if isinstance(dataset, LeRobotDataset):
         return dataset.meta
     if isinstance(dataset, str):
-        return LeRobotDatasetMetadata(dataset, root=root, revision=revision)
+        return open_metadata(dataset, root=root, revision=revision)
     raise TypeError(
         f"expected a LeRobotDataset, LeRobotDatasetMetadata or repo id, got {type(dataset).__name__}"
     )

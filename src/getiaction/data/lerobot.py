@@ -25,8 +25,9 @@ from getiaction._lerobot.compat import (
     has_language_columns,
     lerobot_collate_fn,
 )
-from getiaction._lerobot.datasets import training_stats
+from getiaction._lerobot.datasets import open_metadata, training_stats
 from getiaction.data._sharding import ShardedEpisodeSampler
+from getiaction.errors import ConfigError, DatasetError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -85,11 +86,11 @@ class LeRobotDataModule(LightningDataModule):
     ) -> None:
         super().__init__()
         if not 0.0 <= eval_split < 1.0:
-            raise ValueError(f"eval_split must be in [0, 1), got {eval_split}")
+            raise ConfigError(f"LeRobotDataModule: eval_split must be in [0, 1), got {eval_split}")
         if eval_split and val_episodes is not None:
-            raise ValueError("give either eval_split or val_episodes, not both")
+            raise ConfigError("LeRobotDataModule: give either eval_split or val_episodes, not both")
         if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+            raise ConfigError(f"LeRobotDataModule: batch_size must be at least 1, got {batch_size}")
         self.repo_id = repo_id
         self.root = Path(root) if root is not None else None
         self.episodes = episodes
@@ -117,7 +118,7 @@ class LeRobotDataModule(LightningDataModule):
         if self.dataset_meta is not None:
             return
         config = self._model_config()
-        meta = LeRobotDatasetMetadata(self.repo_id, root=self.root, revision=self.revision)
+        meta = open_metadata(self.repo_id, root=self.root, revision=self.revision)
         meta.stats = training_stats(meta, self.use_imagenet_stats)
         self.dataset_meta = meta
         if self.video_backend is None and not meta.video_keys:
@@ -150,12 +151,14 @@ class LeRobotDataModule(LightningDataModule):
         base = available if self.episodes is None else list(self.episodes)
         unknown = sorted(set(base) - set(available))
         if unknown:
-            raise ValueError(f"episodes {unknown} are not in {self.repo_id} ({meta.total_episodes} episodes)")
+            raise DatasetError(
+                f"episodes {unknown} are not in {self.repo_id} ({meta.total_episodes} episodes)"
+            )
         if self.val_episodes is not None:
             held_out = list(self.val_episodes)
             bad = sorted(set(held_out) - set(available))
             if bad:
-                raise ValueError(
+                raise DatasetError(
                     f"val_episodes {bad} are not in {self.repo_id} ({meta.total_episodes} episodes)"
                 )
             train = [episode for episode in base if episode not in held_out]
@@ -173,7 +176,7 @@ class LeRobotDataModule(LightningDataModule):
         else:
             train, held_out = base, []
         if not train:
-            raise ValueError(f"no training episodes left in {self.repo_id} after holding out {held_out}")
+            raise DatasetError(f"no training episodes left in {self.repo_id} after holding out {held_out}")
         return train, held_out
 
     def _dataset(
@@ -232,12 +235,22 @@ class LeRobotDataModule(LightningDataModule):
 
     def val_dataloader(self) -> DataLoader[Any]:
         if self.val_dataset is None:
-            return []  # type: ignore[return-value]  # Lightning skips validation on an empty list
+            if self.trainer is not None and self.trainer.state.fn == "validate":
+                self._no_held_out_episodes("validate")  # Trainer.validate would return [] without a word
+            return []  # type: ignore[return-value]  # while fitting, Lightning skips validation on an empty list
         return self._loader(self.val_dataset, None)
 
     def test_dataloader(self) -> DataLoader[Any]:
+        if self.dataset_meta is not None and self.val_dataset is None:
+            self._no_held_out_episodes("test")
         dataset, _ = self._require(self.val_dataset, "test (the held-out validation episodes)")
         return self._loader(dataset, None)
+
+    def _no_held_out_episodes(self, stage: str) -> None:
+        raise DatasetError(
+            f"LeRobotDataModule: {stage} runs on held-out episodes, and {self.repo_id} has none held out: give "
+            "eval_split= (a share of episodes, e.g. 0.1) or val_episodes= (episode indices)"
+        )
 
     def predict_dataloader(self) -> DataLoader[Any]:
         """Single-step observations of the held-out episodes (all episodes without a split), in order."""
@@ -306,5 +319,5 @@ class LeRobotDataModule(LightningDataModule):
 
 def _episode_table(meta: LeRobotDatasetMetadata) -> Any:
     if meta.episodes is None:
-        raise ValueError(f"{meta.repo_id} has no episode metadata (meta/episodes) to sample from")
+        raise DatasetError(f"{meta.repo_id} has no episode metadata (meta/episodes) to sample from")
     return meta.episodes

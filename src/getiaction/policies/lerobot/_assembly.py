@@ -19,6 +19,7 @@ from getiaction._lerobot.compat import (
     processor_revision,
     relative_actions_step,
 )
+from getiaction.errors import FeatureError
 from getiaction.policies.lerobot._config import decode_config
 from getiaction.policies.lerobot._features import (
     check_against_dataset,
@@ -93,6 +94,15 @@ def apply_dataset_features(
     """
     specs = {key: dict(spec) for key, spec in dataset_features.items()}
     renamed = renamed_specs(specs, rename_map or {})
+    not_actions = sorted(
+        key for key, ft in (config.output_features or {}).items() if ft.type is not FeatureType.ACTION
+    )
+    if not_actions:
+        # make_policy replaces the outputs with the dataset's ACTION features: refuse, not replace, others.
+        raise FeatureError(
+            f"{subject}: output_features {not_actions} are not ACTION features; LeRobot policies predict the "
+            "dataset's ACTION features only (declare them as inputs, or leave output_features to the dataset)"
+        )
     if check:
         check_against_dataset(config, renamed, subject=subject)
     features = dataset_to_policy_features(renamed)

@@ -7,21 +7,23 @@ LeRobot's files lets a load refuse a directory whose files come from different s
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from getiaction._lerobot.version import lerobot_version
 from getiaction.errors import SavedPolicyError
+from getiaction.policies.lerobot._pretrained_files import digest_of, leftovers
 from getiaction.policies.lerobot._saved_files import (
     PROCESSOR_PREFIXES,
     PROVENANCE_FILE,
     SAVED_NAMES,
-    digest_of,
 )
 
 
@@ -29,9 +31,11 @@ def write_pretrained(directory: Path, policy_type: str, write: Callable[[Path], 
     """Run ``write(staging)``, then put the staged files at ``directory`` in one step.
 
     ``directory`` must be absent, empty, or an earlier pretrained save: replacing anything else would
-    delete files that are not ours.
+    delete files that are not ours. Saves into one parent directory take turns (a lock on it), so two
+    processes saving the same policy never race; what a killed save left behind is put right first.
     """
     target = Path(directory)
+    _refuse_a_file_on_the_path(target)
     if target.exists():
         if not target.is_dir():
             raise SavedPolicyError(f"{target}: exists and is not a directory")
@@ -42,23 +46,54 @@ def write_pretrained(directory: Path, policy_type: str, write: Callable[[Path], 
                 "a new or empty directory, or an earlier save"
             )
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.saving-", dir=target.parent))
-    try:
-        write(staging)
-        _write_provenance(staging, policy_type)
-        _flush_tree(staging)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    if target.exists():
-        previous = target.parent / f".{target.name}.previous-{uuid.uuid4().hex[:8]}"
-        os.rename(target, previous)
-        os.rename(staging, target)
-        shutil.rmtree(previous)
-    else:
-        os.rename(staging, target)
-    _flush_directory(target.parent)
+    with _parent_locked(target.parent):
+        _recover(target)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.saving-", dir=target.parent))
+        try:
+            write(staging)
+            _write_provenance(staging, policy_type)
+            _flush_tree(staging)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        if target.exists():
+            previous = target.parent / f".{target.name}.previous-{uuid.uuid4().hex[:8]}"
+            os.rename(target, previous)
+            os.rename(staging, target)
+            shutil.rmtree(previous)
+        else:
+            os.rename(staging, target)
+        _flush_directory(target.parent)
     return target
+
+
+def _recover(target: Path) -> None:
+    """Under the lock: a save killed between its two renames left the previous save aside and none at
+    ``target``: put it back. Everything else a killed save left is incomplete: remove it."""
+    previous = sorted(target.parent.glob(f".{target.name}.previous-*"))
+    if previous and not target.exists():
+        os.rename(previous.pop(), target)
+    for path in leftovers(target):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@contextmanager
+def _parent_locked(parent: Path) -> Iterator[None]:
+    """An exclusive lock on ``parent`` itself (no lock file to leave behind); released on exit or death."""
+    descriptor = os.open(parent, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
+
+
+def _refuse_a_file_on_the_path(target: Path) -> None:
+    for ancestor in target.absolute().parents:
+        if ancestor.exists():
+            if not ancestor.is_dir():
+                raise SavedPolicyError(f"{target}: cannot save there, {ancestor} is a file, not a directory")
+            return
 
 
 def _is_saved_file(name: str) -> bool:

@@ -37,6 +37,7 @@ from getiaction.policies.lerobot._features import (
     renamed_specs,
 )
 from getiaction.policies.lerobot._peft import check_peft
+from getiaction.policies.lerobot._pretrained_files import readable_weight_mismatch
 from getiaction.policies.lerobot._stats import Stats, TensorStats, check_stats, tensor_stats
 
 if TYPE_CHECKING:
@@ -309,7 +310,7 @@ class ConstructionMixin(LightningModule, Generic[ConfigT]):
         # Statistics given must cover every normalised feature; none at all are checked at first use
         # (a datamodule may still bring them).
         check_stats(self._config, self._stats, subject=self._subject, complete=self._stats is not None)
-        with missing_extra_hint(self.policy_type, self._subject):
+        with missing_extra_hint(self.policy_type, self._subject), readable_weight_mismatch(self._config):
             self.lerobot_policy = build_policy(
                 self._config,
                 stats=self._stats,
@@ -333,10 +334,12 @@ class ConstructionMixin(LightningModule, Generic[ConfigT]):
     def _prepared_policy(self) -> tuple[PreTrainedPolicy, Preprocessor, Postprocessor]:
         """The built policy and its processors, pointed at this module's device, normalisation checked."""
         if self.lerobot_policy is None or self.preprocessor is None or self.postprocessor is None:
-            raise RuntimeError(
-                f"{self._subject} is not built yet: give `input_features` and `output_features` at "
-                f"construction, use {self._subject}.from_dataset(...), or let `Trainer.fit` build it from a "
-                "LeRobotDataModule."
+            given = [name for name in ("input_features", "output_features") if getattr(self._config, name)]
+            missing = [name for name in ("input_features", "output_features") if name not in given]
+            raise FeatureError(
+                f"{self._subject} is not built yet: it was given {' and '.join(given) or 'no features'}, not "
+                f"{' or '.join(missing)} (output_features holds the ACTION feature); give both at construction, "
+                f"use {self._subject}.from_dataset(...), or let `Trainer.fit` build it from a LeRobotDataModule."
             )
         if not self._normalisation_checked:
             check_stats(self._config, self._stats, subject=self._subject, complete=True)

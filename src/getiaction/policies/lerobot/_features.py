@@ -98,9 +98,20 @@ def check_declared_features(config: PreTrainedConfig, *, subject: str) -> None:
             raise FeatureError(
                 f"{subject}: feature {key!r} needs a shape of positive sizes, got {tuple(feature.shape)}"
             )
-        if feature.type is FeatureType.VISUAL and len(feature.shape) != 3:
+        shape = tuple(feature.shape)
+        if feature.type is FeatureType.VISUAL and len(shape) != 3:
             raise FeatureError(
-                f"{subject}: camera {key!r} needs a (channels, height, width) shape, got {tuple(feature.shape)}"
+                f"{subject}: camera {key!r} needs a (channels, height, width) shape, got {shape}"
+            )
+        if feature.type is FeatureType.VISUAL and shape[0] > 4 and shape[-1] <= 4:
+            raise FeatureError(
+                f"{subject}: camera {key!r} is declared {shape}, channels last; LeRobot's cameras are "
+                f"channels-first: ({shape[-1]}, {shape[0]}, {shape[1]})"
+            )
+        if feature.type in (FeatureType.STATE, FeatureType.ENV) and len(shape) == 3:
+            raise FeatureError(
+                f"{subject}: feature {key!r} has the image shape {shape} but type {feature.type.name}; "
+                "declare cameras with type VISUAL"
             )
 
 

@@ -36,7 +36,12 @@ class InferenceMixin(ConstructionMixin[ConfigT]):
 
     @torch.no_grad()
     def predict_action_chunk(self, observation: dict[str, Any]) -> Tensor:
-        """The unnormalised action chunk LeRobot's ``predict_action_chunk`` gives for a raw observation."""
+        """The unnormalised action chunk LeRobot's ``predict_action_chunk`` gives for a raw observation.
+
+        Policies that keep an observation history (``n_obs_steps`` > 1: diffusion, vqbet) take it here
+        with that history, ``(batch, n_obs_steps, ...)`` per key, as a dataset gives it; ``select_action``
+        keeps the history itself.
+        """
         policy, preprocessor, postprocessor = self._prepared_policy()
         check_batch(
             observation,
@@ -44,6 +49,7 @@ class InferenceMixin(ConstructionMixin[ConfigT]):
             subject=self._subject,
             training=False,
             rename_map=self._options.rename_map,
+            history=int(getattr(self._config, "n_obs_steps", 1)) > 1,
         )
         chunk = policy.predict_action_chunk(
             preprocessor(as_model_inputs(observation, self._config, self._options.rename_map))

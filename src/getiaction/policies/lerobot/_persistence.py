@@ -1,6 +1,7 @@
 """Persistence: Lightning checkpoints (hooks, RNG, ``load_from_checkpoint``) and LeRobot's pretrained format.
 
-Files are read and checked by ``_saved_files`` (one ``CheckpointRecord``, checked once) and written by
+Files are read and checked by ``_saved_files`` (one ``CheckpointRecord``, checked once) and
+``_pretrained_files``, and written by
 ``_atomic_save``; this mixin connects them to the module. A checkpoint restored by ``Trainer.fit(...,
 ckpt_path=...)`` resumes: its statistics and RNG state come back. ``load_from_checkpoint`` and
 ``from_pretrained`` only load: fitting such a module on a dataset is a fine-tune (``_construction``).
@@ -20,12 +21,12 @@ from getiaction.errors import SavedPolicyError
 from getiaction.policies.lerobot._atomic_save import write_pretrained
 from getiaction.policies.lerobot._construction import ConfigT, ConstructionMixin
 from getiaction.policies.lerobot._peft import save_adapter
+from getiaction.policies.lerobot._pretrained_files import read_pretrained_config, weights_mismatch
 from getiaction.policies.lerobot._saved_files import (
     CHECKPOINT_KEY,
     CheckpointRecord,
     checkpoint_config,
     read_checkpoint,
-    read_pretrained_config,
     with_overrides,
 )
 
@@ -101,7 +102,13 @@ class PersistenceMixin(ConstructionMixin[ConfigT]):
         module = cls._from_config(config, options=options, build=cls._declares_features(hparams))
         module._from_checkpoint = True  # fitting it on a dataset fine-tunes, as from_pretrained's
         module._restore(record, resume=False)
-        module.load_state_dict(checkpoint["state_dict"], strict=True if strict is None else strict)
+        try:
+            module.load_state_dict(checkpoint["state_dict"], strict=True if strict is None else strict)
+        except RuntimeError as error:
+            readable = weights_mismatch(error, str(path), kwargs)
+            if readable is None:
+                raise
+            raise readable from error
         first = next((t for t in checkpoint["state_dict"].values() if isinstance(t, Tensor)), None)
         return module.to(first.device) if first is not None else module
 

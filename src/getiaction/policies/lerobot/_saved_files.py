@@ -1,30 +1,26 @@
-"""Saved policies, read and checked: Lightning checkpoints and LeRobot's pretrained directories.
+"""Lightning checkpoints, read and checked, and what every saved file shares (names, release, policy type).
 
 Reading checks every file before anything is built, so bad input fails with the file and the problem
 named and nothing is half-loaded. What a checkpoint holds beside Lightning's entries is one record type,
-``CheckpointRecord``, read (and checked) in one place. Writing lives in ``_atomic_save``.
+``CheckpointRecord``, read (and checked) in one place. LeRobot's pretrained directories are read in
+``_pretrained_files``, written in ``_atomic_save``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import draccus
 import torch
 from huggingface_hub.constants import CONFIG_NAME, SAFETENSORS_SINGLE_FILE
 from lerobot.configs.policies import PreTrainedConfig
 from lerobot.utils.constants import POLICY_POSTPROCESSOR_DEFAULT_NAME, POLICY_PREPROCESSOR_DEFAULT_NAME
-from safetensors import safe_open
 from torch import Tensor
 
 from getiaction._lerobot.version import lerobot_version
-from getiaction.errors import ConfigError, ConfigTypeError, SavedPolicyError, did_you_mean
+from getiaction.errors import ConfigTypeError, SavedPolicyError, did_you_mean
 from getiaction.policies.lerobot import _registry
 from getiaction.policies.lerobot._config import (
     WRAPPER_OPTIONS,
@@ -162,6 +158,14 @@ def checkpoint_config(
             f"{config_class.__name__} (written by another release, or altered)"
         )
     _refuse_unknown_overrides(overrides, fields | set(WRAPPER_OPTIONS), f"{subject}.load_from_checkpoint")
+    missing = sorted(fields - set(hparams) - set(overrides))
+    if missing:
+        # Lightning would build those fields from defaults, and the weights then would not fit them.
+        what = "no hyperparameters" if not hparams else f"no hyperparameters {missing}"
+        raise SavedPolicyError(
+            f"{path}: holds {what} of its {config_class.__name__}; a getiaction checkpoint records every "
+            "config field (the file was altered, or not written by getiaction)"
+        )
     hparams.update(overrides)
     config_fields, options = split_wrapper_options(hparams)
     config = decode_config(config_class, converted_feature_fields(config_fields), subject=str(path))
@@ -188,81 +192,6 @@ def _refuse_unknown_overrides(overrides: Mapping[str, Any], fields: set[str], su
         )
 
 
-# --- LeRobot's pretrained directories ------------------------------------------------------------
-
-
-def read_pretrained_config(source: str, revision: str | None) -> PreTrainedConfig:
-    """The policy config of a LeRobot pretrained directory (or hub repo), checked file by file."""
-    directory = Path(source)
-    if not directory.is_dir():
-        leftovers = sorted(directory.parent.glob(f".{directory.name}.previous-*"))
-        # "outputs/act" reads like a repo id too: a path whose parent is a local directory, or beside
-        # which an interrupted save left its previous version, is a local path.
-        local = (
-            directory.exists()
-            or bool(leftovers)
-            or (directory.parent != Path() and directory.parent.is_dir())
-        )
-        if local or not re.fullmatch(r"[\w-][\w.-]*/[\w.-]+", source):
-            hint = f"; an interrupted save left the previous version in {leftovers[0]}" if leftovers else ""
-            raise FileNotFoundError(f"{source}: no such pretrained directory (nor a hub repo id){hint}")
-        return _read_hub_config(source, revision)
-    config_file = directory / CONFIG_NAME
-    if not config_file.is_file():
-        raise FileNotFoundError(f"{config_file}: missing; {directory} is not a LeRobot pretrained directory")
-    data = _json(config_file)
-    # A PEFT save holds the adapter (over the base policy its adapter config names) instead of weights.
-    weights = (ADAPTER_CONFIG, ADAPTER_WEIGHTS) if data.get("use_peft") else (SAFETENSORS_SINGLE_FILE,)
-    for name in (*weights, *PROCESSOR_FILES):
-        if not (directory / name).is_file():
-            raise FileNotFoundError(f"{directory / name}: missing from the LeRobot pretrained directory")
-    _check_safetensors(directory / weights[-1])
-    provenance = directory / PROVENANCE_FILE
-    if provenance.is_file():
-        _check_provenance(directory, _json(provenance), data.get("type"))
-    return _decode_saved_config(config_file, data)
-
-
-def _check_provenance(directory: Path, record: dict[str, Any], config_type: object) -> None:
-    provenance = directory / PROVENANCE_FILE
-    check_lerobot_version(record.get("lerobot_version"), str(directory))
-    if record.get("policy_type") != config_type:
-        raise SavedPolicyError(
-            f"{provenance}: records a {record.get('policy_type')!r} policy, but {CONFIG_NAME} holds {config_type!r}; "
-            "the directory mixes two saves"
-        )
-    files = record.get("files", {})
-    for name, digest in sorted(files.items()) if isinstance(files, Mapping) else ():
-        path = directory / name
-        if not path.is_file() or digest_of(path) != digest:
-            raise SavedPolicyError(
-                f"{path}: {'missing' if not path.is_file() else 'changed'} since getiaction saved this directory "
-                f"(recorded in {provenance}); its files no longer belong to one save"
-            )
-
-
-def _read_hub_config(repo_id: str, revision: str | None) -> PreTrainedConfig:
-    from huggingface_hub import hf_hub_download
-
-    try:
-        config_file = Path(hf_hub_download(repo_id=repo_id, filename=CONFIG_NAME, revision=revision))
-    except Exception as error:
-        raise FileNotFoundError(
-            f"{repo_id}: cannot read {CONFIG_NAME} from the Hugging Face hub ({error})"
-        ) from error
-    return _decode_saved_config(config_file, _json(config_file))
-
-
-def _json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise SavedPolicyError(f"{path}: not a readable JSON file ({error})") from error
-    if not isinstance(data, dict):
-        raise SavedPolicyError(f"{path}: expected a JSON object, got {type(data).__name__}")
-    return data
-
-
 def config_class_for(policy_type: object, subject: str) -> type[PreTrainedConfig]:
     """The config class LeRobot registers for a saved ``policy_type`` (installed plugins imported first, as
     LeRobot does), or an error naming ``subject`` and what to install."""
@@ -274,33 +203,3 @@ def config_class_for(policy_type: object, subject: str) -> type[PreTrainedConfig
             + _registry.unknown_type_hint(str(policy_type))
         )
     return config_class
-
-
-def _decode_saved_config(path: Path, data: dict[str, Any]) -> PreTrainedConfig:
-    fields = dict(data)
-    config_class = config_class_for(fields.pop("type", None), str(path))
-    try:
-        return decode_config(config_class, fields, subject=str(path))
-    except ConfigError as error:
-        if isinstance(error.__cause__, draccus.utils.DecodingError):
-            raise SavedPolicyError(
-                f"{path}: does not fit lerobot {lerobot_version()}'s {config_class.__name__} (saved with another "
-                f"LeRobot version?): {error.__cause__}"
-            ) from error
-        raise SavedPolicyError(str(error)) from error
-
-
-def _check_safetensors(path: Path) -> None:
-    try:
-        with safe_open(str(path), framework="pt") as handle:
-            handle.keys()
-    except Exception as error:
-        raise SavedPolicyError(f"{path}: not a readable safetensors file ({error})") from error
-
-
-def digest_of(path: Path) -> str:
-    """What provenance records of a saved file: a digest of a small file, the size of the weights.
-    (Hashing gigabytes of weights on every load costs too much.)"""
-    if path.name in (SAFETENSORS_SINGLE_FILE, ADAPTER_WEIGHTS):
-        return f"size:{path.stat().st_size}"
-    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()

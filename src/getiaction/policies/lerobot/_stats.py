@@ -103,3 +103,45 @@ def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
     if len(shape) > len(target):
         return False
     return all(size in (1, wanted) for size, wanted in zip(reversed(shape), reversed(target), strict=False))
+
+
+def check_stats_fit_batch(
+    batch: Mapping[str, Any],
+    config: PreTrainedConfig,
+    stats: TensorStats | None,
+    rename_map: Mapping[str, str],
+    *,
+    subject: str,
+) -> None:
+    """Statistics that claim a feature does not vary (a ``std`` of 0, ``min == max``) while the first training
+    batch varies there: normalising divides by LeRobot's epsilon (a loss of 5e6 instead of 8). A feature
+    that truly is constant passes: its data equals the statistic."""
+    if not stats:
+        return
+    norm_map: Mapping[str, NormalizationMode] = getattr(config, "normalization_mapping", None) or {}
+    dataset_key = {policy: dataset for dataset, policy in rename_map.items()}
+    for key, feature in {**(config.input_features or {}), **(config.output_features or {})}.items():
+        mode = NormalizationMode(norm_map.get(feature.type.value, NormalizationMode.IDENTITY))
+        value = batch.get(dataset_key.get(key, key))
+        given = stats.get(key, {})
+        if feature.type.value == "VISUAL" or not isinstance(value, Tensor) or not value.is_floating_point():
+            continue
+        if mode is NormalizationMode.MEAN_STD and {"mean", "std"} <= set(given):
+            flat, centre = given["std"], given["mean"]
+        elif mode is NormalizationMode.MIN_MAX and {"min", "max"} <= set(given):
+            flat, centre = given["max"] - given["min"], given["min"]
+        else:
+            continue
+        constant = (flat.to(torch.float64) == 0).expand(tuple(feature.shape))
+        if not bool(constant.any()):
+            continue
+        deviation = (value.to(torch.float64) - centre.to(torch.float64)).abs()
+        varying = constant & (deviation.reshape(-1, *feature.shape).amax(dim=0) > 1e-6)
+        if bool(varying.any()):
+            statistic = "std is 0" if mode is NormalizationMode.MEAN_STD else "min equals max"
+            raise StatsError(
+                f"{subject}: stats[{key!r}] say the feature does not vary ({statistic} at indices "
+                f"{varying.nonzero().flatten().tolist()}), but the first training batch varies there: the "
+                "statistics do not describe this data (recompute them from the dataset, or give the feature "
+                "IDENTITY in normalization_mapping)"
+            )

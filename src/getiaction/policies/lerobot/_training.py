@@ -15,16 +15,18 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from getiaction.errors import ConfigError
+from getiaction.errors import BatchError, ConfigError
 from getiaction.policies.lerobot._assembly import outputs_to_fp32, training_precision
 from getiaction.policies.lerobot._batches import as_model_inputs, batch_size, check_batch
 from getiaction.policies.lerobot._construction import ConfigT, ConstructionMixin
+from getiaction.policies.lerobot._stats import check_stats_fit_batch
 
 
 class TrainingMixin(ConstructionMixin[ConfigT]):
     """Loss steps, LeRobot's optimizer and scheduler presets, its clipping and its post-step update."""
 
     _grad_clip_norm: float | None = None
+    _first_batch_checked = True  # reset when a fit starts: the first batch meets the statistics
 
     def forward(self, batch: dict[str, Any]) -> tuple[Tensor, dict[str, Any]]:
         """Loss and LeRobot's loss dict for a raw dataset batch (checked, then preprocessed here)."""
@@ -32,9 +34,26 @@ class TrainingMixin(ConstructionMixin[ConfigT]):
         check_batch(
             batch, self._config, subject=self._subject, training=True, rename_map=self._options.rename_map
         )
+        if not self._first_batch_checked:
+            check_stats_fit_batch(
+                batch, self._config, self._stats, self._options.rename_map, subject=self._subject
+            )
+            self._first_batch_checked = True
         inputs = preprocessor(as_model_inputs(batch, self._config, self._options.rename_map))
         with self._autocast():
-            output: object = outputs_to_fp32(policy.forward(inputs))
+            try:
+                output: object = outputs_to_fp32(policy.forward(inputs))
+            except KeyError as error:
+                missing = error.args[0] if error.args else None
+                if not isinstance(missing, str) or missing in inputs:
+                    raise
+                # LeRobotDataset gives `<key>_is_pad` beside every key with delta timestamps; a hand-made
+                # batch may not. Name what LeRobot's policy reads.
+                raise BatchError(
+                    f"{self._subject}: LeRobot's {type(policy).__name__} reads {missing!r}, which the batch lacks "
+                    f"(it has {sorted(batch)}). LeRobotDataset gives '<key>_is_pad' masks with the policy's "
+                    "delta_timestamps; for a batch of your own, add them (all False where nothing is padded)"
+                ) from error
         # Most policies return (loss, info); some return a dict holding "loss". Check, don't trust.
         if isinstance(output, tuple) and len(output) == 2 and isinstance(output[0], Tensor):
             info: object = output[1]
@@ -61,7 +80,17 @@ class TrainingMixin(ConstructionMixin[ConfigT]):
         # transformers' from_pretrained) train too, and policies overriding train() re-freeze theirs.
         if self.lerobot_policy is not None:
             self.lerobot_policy.train()
-        return self._loss_step("train", batch)
+        loss = self._loss_step("train", batch)
+        if not bool(torch.isfinite(loss)):
+            # One NaN in a batch would make every weight NaN at the optimizer step; stop before it.
+            raise BatchError(
+                f"{self._subject}: the training loss is {float(loss)} at step {self.global_step} (batch "
+                f"{batch_idx}); {_non_finite_keys(batch) or 'no batch value is non-finite: check the statistics and learning rate'}"
+            )
+        return loss
+
+    def on_train_start(self) -> None:
+        self._first_batch_checked = False
 
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> Tensor:
         return self._loss_step("val", batch)
@@ -140,6 +169,15 @@ class TrainingMixin(ConstructionMixin[ConfigT]):
         update = getattr(self.lerobot_policy, "update", None)
         if callable(update):
             update()
+
+
+def _non_finite_keys(batch: Mapping[str, Any]) -> str:
+    keys = sorted(
+        key
+        for key, value in batch.items()
+        if isinstance(value, Tensor) and value.is_floating_point() and not bool(torch.isfinite(value).all())
+    )
+    return f"non-finite values in the batch's {', '.join(map(repr, keys))}" if keys else ""
 
 
 def _as_scalar(value: Any) -> float | None:

@@ -1,0 +1,7 @@
+"""Tiny, offline, random-weight assets for the 14 VLA-type LeRobot policies, written at test time.
+
+By kind: ``tokenizers`` (trained on a few sentences), ``backbones`` (the ones several policies share),
+``datasets`` (the tiny image datasets), ``fake_hub`` (hub-cache snapshots for repo ids LeRobot hard-codes),
+``builders`` (per policy family: what each policy loads, returned as its config kwargs) and ``policies``
+(the table the tests build from). Everything is saved with ``save_pretrained`` into temp directories.
+"""
