@@ -214,19 +214,28 @@ def test_another_or_no_plugin_release_is_an_error_naming_the_plugin(
 ) -> None:
     saved = LeRobotPolicy(TOY_TYPE, **_features(tiny_meta), **TOY_SIZES).save_pretrained(tmp_path / "saved")
     upgraded = write_plugin(tmp_path / "upgraded", version="0.2.0")
-    (upgrade,) = _run(
+    upgrade, lerobot = _run(
         """
+        import importlib.metadata
         import toyproj.policies
-        try:
-            toyproj.policies.Toy
-        except ImportError as error:
-            print(type(error).__name__, error)
+        for lerobot in (None, "0.7.0"):  # the plugin upgraded; then LeRobot too
+            if lerobot:
+                real = importlib.metadata.version
+                importlib.metadata.version = lambda name: lerobot if name == "lerobot" else real(name)
+            try:
+                toyproj.policies.Toy
+            except ImportError as error:
+                print(type(error).__name__, error)
         """,
         upgraded,
         project / "src",
     )
     assert upgrade.startswith(f"LeRobotVersionError {PACKAGE}'s Toy was generated from {TOY}=={TOY_VERSION},")
     assert f"but {TOY} 0.2.0 is installed" in upgrade and f"--plugin {TOY} --package {PACKAGE}" in upgrade
+    assert lerobot.startswith(f"LeRobotVersionError {PACKAGE}'s wrappers were generated from lerobot==")
+    assert (
+        "lerobot 0.7.0 is installed" in lerobot and f"getiaction generate --plugin {TOY} --package" in lerobot
+    )
     # Uninstalled: the saved policy's type is unknown; the package declared as an entry point names the plugin.
     unknown, uninstalled = _run(
         f"""
