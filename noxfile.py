@@ -124,7 +124,8 @@ def quickstart(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Wrapper against native LeRobot: step and select_action time (interleaved), peak memory, imports, CLI."""
+    """Wrapper against native LeRobot: step and select_action time (interleaved), peak memory, imports, CLI;
+    on CUDA a bf16 LoRA fine-tune step of pi05 (``-- --lora-only`` runs that alone)."""
     sync(session)
     run(session, "python", "tests/bench/bench_overhead.py", *session.posargs)
 

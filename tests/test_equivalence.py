@@ -22,6 +22,7 @@ from lerobot.policies.factory import (
     make_pre_post_processors,
 )
 from lerobot.policies.pretrained import PreTrainedPolicy
+from lerobot_train_recipe import lerobot_train_mixed_precision
 from tiny import REPO_ID, TINY_CONFIGS
 
 import getiaction.policies.lerobot as wrappers
@@ -211,21 +212,6 @@ def update_natively(
         )
         losses.append(tracker.loss.val)
     return losses, accelerator.unwrap_model(policy)
-
-
-def lerobot_train_mixed_precision(config: Any) -> str | None:
-    """The ``mixed_precision`` ``lerobot_train.train`` gives accelerate for this policy config.
-
-    Copied from ``lerobot_train.train`` (0.6.1), which decides it inline: a policy ``dtype`` of
-    bfloat16/float16 turns autocast on; a policy without a ``dtype`` field falls back to ``use_amp``
-    (torch.autocast's default dtype for the device). Every other case trains in full precision.
-    """
-    policy_dtype = getattr(config, "dtype", None)
-    mixed_precision = {"bfloat16": "bf16", "float16": "fp16", "float32": "no"}.get(policy_dtype)
-    if not hasattr(config, "dtype") and getattr(config, "use_amp", False):
-        autocast_dtype = torch.get_autocast_dtype(torch.device(config.device).type)
-        mixed_precision = {torch.bfloat16: "bf16", torch.float16: "fp16"}[autocast_dtype]
-    return mixed_precision
 
 
 def train_with_lightning(

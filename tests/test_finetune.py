@@ -1,16 +1,16 @@
 """Fine-tuning a pretrained policy as ``lerobot-train --policy.path=BASE`` does, against LeRobot's own recipe.
 
-The native side is lerobot_train's, called as it calls it: the config read from the base directory
-(``--policy.path``), ``make_dataset`` (ImageNet statistics for cameras), ``make_policy(cfg, ds_meta,
-rename_map)``, ``wrap_with_peft(peft_cli_overrides=asdict(cfg.peft))``, ``make_pre_post_processors`` with
-the overrides lerobot_train passes, then its ``update_policy`` steps. The wrapper side is what a user
-writes: ``ACT.from_pretrained(BASE, ...)`` and ``Trainer.fit`` with a ``LeRobotDataModule``.
+The native side is lerobot_train's (tests/lerobot_train_recipe.py), called as it calls it: the config read
+from the base directory (``--policy.path``), ``make_dataset`` (ImageNet statistics for cameras),
+``make_policy(cfg, ds_meta, rename_map)``, ``wrap_with_peft(peft_cli_overrides=asdict(cfg.peft))``,
+``make_pre_post_processors`` with the overrides lerobot_train passes, then its ``update_policy`` steps. The
+wrapper side is what a user writes: ``ACT.from_pretrained(BASE, ...)`` and ``Trainer.fit`` with a
+``LeRobotDataModule``. tests/vla/test_vla_finetune.py reuses these helpers for smolvla and pi05.
 """
 
 from __future__ import annotations
 
 import copy
-import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,8 @@ from lerobot.configs.policies import PreTrainedConfig
 from lerobot.configs.train import TrainPipelineConfig
 from lerobot.datasets.factory import make_dataset
 from lerobot.policies.factory import make_policy, make_policy_config, make_pre_post_processors
-from lerobot.processor import NormalizerProcessorStep, rename_stats
+from lerobot.processor import NormalizerProcessorStep
+from lerobot_train_recipe import finetune_policy
 from test_equivalence import (
     BATCH_SIZE,
     TRAIN_STEPS,
@@ -69,11 +70,11 @@ def renamed_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return record_dataset(tmp_path_factory.mktemp("renamed") / "data", seed=2, camera=RENAMED_CAMERA)
 
 
-def lerobot_dataset(root: Path, base: Path) -> Any:
+def lerobot_dataset(root: Path, base: Path, repo_id: str = REPO_ID) -> Any:
     """``make_dataset`` as lerobot_train calls it: delta timestamps from the policy, ImageNet camera stats."""
     policy = PreTrainedConfig.from_pretrained(base)
     return make_dataset(
-        TrainPipelineConfig(dataset=DatasetConfig(repo_id=REPO_ID, root=str(root)), policy=policy)
+        TrainPipelineConfig(dataset=DatasetConfig(repo_id=repo_id, root=str(root)), policy=policy)
     )
 
 
@@ -92,40 +93,8 @@ def finetune_natively(
     peft: PeftConfig | None = None,
 ) -> tuple[list[float], Any, Any]:
     """lerobot_train's fine-tune of ``base`` on ``dataset``: losses, the trained policy, its preprocessor."""
-    config = PreTrainedConfig.from_pretrained(base)
-    config.pretrained_path = base  # what --policy.path sets
     torch.manual_seed(0)
-    policy = make_policy(cfg=config, ds_meta=dataset.meta, rename_map=rename_map or {})
-    if peft is not None:
-        policy = policy.wrap_with_peft(peft_cli_overrides=dataclasses.asdict(peft))
-    stats = dataset.meta.stats
-    if rename_map:
-        # lerobot_train 0.6.1 passes the dataset's statistics un-renamed, so renamed features would train
-        # unnormalised (LeRobot #3425); getiaction renames them, as LeRobot's own rollout does.
-        stats = rename_stats(stats, rename_map)
-    features = {**policy.config.input_features, **policy.config.output_features}
-    preprocessor, _ = make_pre_post_processors(
-        policy_cfg=config,
-        pretrained_path=base,
-        pretrained_revision=None,
-        dataset_stats=stats,
-        preprocessor_overrides={
-            "device_processor": {"device": "cpu"},
-            "normalizer_processor": {
-                "features": features,
-                "norm_map": policy.config.normalization_mapping,
-                "stats": stats,
-            },
-            "rename_observations_processor": {"rename_map": rename_map or {}},
-        },
-        postprocessor_overrides={
-            "unnormalizer_processor": {
-                "features": policy.config.output_features,
-                "norm_map": policy.config.normalization_mapping,
-                "stats": stats,
-            }
-        },
-    )
+    config, policy, preprocessor = finetune_policy(base, dataset.meta, rename_map=rename_map, peft=peft)
     losses, trained = update_natively(config, policy, preprocessor, dataset.meta, batches)
     return losses, trained, preprocessor
 
@@ -134,8 +103,8 @@ class FixedBatchesDataModule(LeRobotDataModule):
     """A LeRobotDataModule (its metadata and statistics reach the policy in ``setup``) whose training
     batches are fixed, so both sides see the same ones."""
 
-    def __init__(self, root: Path, batches: list[dict[str, Any]]) -> None:
-        super().__init__(REPO_ID, root=root, num_workers=0, batch_size=BATCH_SIZE)
+    def __init__(self, root: Path, batches: list[dict[str, Any]], repo_id: str = REPO_ID) -> None:
+        super().__init__(repo_id, root=root, num_workers=0, batch_size=BATCH_SIZE)
         self._batches = batches
 
     def train_dataloader(self) -> torch.utils.data.DataLoader[Any]:
@@ -144,7 +113,9 @@ class FixedBatchesDataModule(LeRobotDataModule):
         )
 
 
-def fit(module: Any, root: Path, batches: list[dict[str, Any]], tmp: Path) -> list[float]:
+def fit(
+    module: Any, root: Path, batches: list[dict[str, Any]], tmp: Path, repo_id: str = REPO_ID
+) -> list[float]:
     recorder = _RecordLosses()
     trainer = lightning.Trainer(
         max_steps=TRAIN_STEPS,
@@ -156,7 +127,7 @@ def fit(module: Any, root: Path, batches: list[dict[str, Any]], tmp: Path) -> li
         callbacks=[recorder],
         default_root_dir=tmp,
     )
-    trainer.fit(module, datamodule=FixedBatchesDataModule(root, batches))
+    trainer.fit(module, datamodule=FixedBatchesDataModule(root, batches, repo_id))
     return recorder.losses
 
 

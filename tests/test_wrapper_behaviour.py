@@ -55,7 +55,7 @@ def test_upstream_validation_error_surfaces_at_construction_naming_the_wrapper()
     ("kwargs", "message"),
     [
         ({"dim_model": "big"}, r"`dim_model`: Couldn't parse 'big' into an int"),
-        ({"normalization_mapping": {"VISUAL": "NOPE"}}, r"`normalization_mapping`"),
+        ({"normalization_mapping": {"VISUAL": "NOPE"}}, r"normalization_mapping\['VISUAL'\] = 'NOPE'"),
         ({"input_features": {"observation.state": {"type": "STATE", "shape": "x"}}}, r"`input_features`"),
     ],
 )

@@ -26,7 +26,7 @@ import draccus
 from jsonargparse import Namespace
 from lightning.pytorch.cli import LightningCLI
 
-from getiaction.errors import ConfigError, ConfigTypeError, GetiActionError, did_you_mean
+from getiaction.errors import ConfigError, ConfigTypeError, GetiActionError
 
 _UNIVERSAL_NAMES = frozenset(
     {
@@ -267,6 +267,7 @@ def _explicit_spec(spec: Mapping[str, Any], command_line: Mapping[str, Any]) -> 
 
     As in Python, ``policy_config`` is the base and parameters given beside ``policy_name`` override it.
     """
+    from getiaction.policies.lerobot._legacy_names import parameter_hint
     from getiaction.policies.lerobot._universal import wrapper_class, wrapper_parameters
 
     init_args = dict(spec.get("init_args") or {})
@@ -286,8 +287,8 @@ def _explicit_spec(spec: Mapping[str, Any], command_line: Mapping[str, Any]) -> 
         if key not in known:
             raise ConfigTypeError(
                 f"model: LeRobotPolicy({policy_name!r}) has no parameter {key!r}: {wrapper.__name__} takes "
-                f"none by that name.{did_you_mean(key, known)} Its parameters are listed, with defaults, in "
-                f"configs/lerobot_{policy_name}.yaml."
+                f"none by that name.{parameter_hint(key, known, cls=wrapper.__name__)} Its parameters are "
+                f"listed, with defaults, in configs/lerobot_{policy_name}.yaml."
             )
     return {"class_path": f"{wrapper.__module__}.{wrapper.__name__}", "init_args": parameters}
 

@@ -17,12 +17,17 @@ asserts on time or memory: the numbers are for people to read.
   model running on every call (``reset()`` first) and once serving actions from the queue;
 - at ACT's defaults (ResNet18, dim 512, chunks of 100, 96x96 frames, batch 8) and at a tiny size;
 - imports (``from getiaction.policies.lerobot import ACT`` against ``import lightning`` plus the native ACT
-  import) and CLI start-up (``getiaction --help`` against the same imports), in fresh processes.
+  import) and CLI start-up (``getiaction --help`` against the same imports), in fresh processes;
+- on CUDA, a bf16 LoRA fine-tune step of pi05 at LeRobot's own sizes from a saved random-weight base
+  (``lora_finetune.py``): time ratio, peak memory, and whether the first steps' losses agree. Without CUDA
+  it says it skipped; ``--tiny-lora-cpu`` runs the same code at the tests' tiny size on the CPU, and
+  ``--lora-only`` runs this case alone.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import statistics
 import subprocess
 import sys
@@ -31,6 +36,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import lora_finetune
 import peak_memory
 from workload import REALISTIC, REALISTIC_IMAGE_SIZE, Native, Workload, Wrapper, make_dataset
 
@@ -129,7 +135,8 @@ def print_peaks(peaks: dict[str, dict[str, list[peak_memory.Peak]]], label: str,
         return [statistics.median(getattr(peak, field) or 0 for peak in by_side[side]) for side in by_side]
 
     fields = ("rss", "cuda") if device != "cpu" else ("rss",)
-    processes = len(peaks["train step"]["native"])
+    first = next(iter(peaks.values()))
+    processes = len(first["native"])
     print(
         f"peak memory at {label}, MiB: median over {processes} fresh process(es) per side and measure, "
         f"on {device}, after {peak_memory.WARM_UP} warm-up steps or calls"
@@ -138,7 +145,7 @@ def print_peaks(peaks: dict[str, dict[str, list[peak_memory.Peak]]], label: str,
     print(f"{'measure':<44}" + "".join(f"{header:>16}" for header in headers))
     for name, by_side in peaks.items():
         row(name, [value for field in fields for value in medians(by_side, field)])
-    row("resident after SIDE_IMPORTS, before building", medians(peaks["train step"], "rss_after_imports"))
+    row("resident after SIDE_IMPORTS, before building", medians(first, "rss_after_imports"))
     if any(peak.rss_since_start for by_side in peaks.values() for side in by_side.values() for peak in side):
         print("RSS: the whole process's peak (/proc/self/clear_refs could not reset it after warm-up)")
     if not torch.cuda.is_available():
@@ -147,24 +154,58 @@ def print_peaks(peaks: dict[str, dict[str, list[peak_memory.Peak]]], label: str,
         print("CUDA: available, not measured (--memory-device cpu)")
 
 
-def main() -> None:
+def lora_time_ratios(
+    assets: lora_finetune.Assets, args: argparse.Namespace
+) -> tuple[list[float], list[tuple[float, float]], tuple[int, int]]:
+    """Wrapper / native step time per round; the first block's losses, native and wrapper, step by step
+    (both start from the same base, seed and a fresh optimizer there); trainable and all parameters."""
+    native, wrapper = lora_finetune.Native(assets, args.steps), lora_finetune.Wrapper(assets)
+    ratios = [
+        interleaved(lambda: native.steps(args.steps), lambda: wrapper.steps(args.steps), args.blocks)
+        for _ in range(args.rounds)
+    ]
+    firsts = list(zip(native.losses[: args.steps], wrapper.losses[: args.steps], strict=True))
+    return ratios, firsts, native.trainable()
+
+
+def lora_finetune_case(args: argparse.Namespace) -> None:
+    """The GPU case (``lora_finetune.py``): on CUDA at LeRobot's sizes, or tiny on the CPU if asked."""
     import torch
 
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--blocks", type=int, default=4, help="interleaved blocks per round")
-    parser.add_argument("--steps", type=int, default=3, help="training steps per block (realistic size)")
-    parser.add_argument("--calls", type=int, default=20, help="select_action calls per block")
-    parser.add_argument("--import-repeats", type=int, default=4, help="fresh processes per command and round")
-    parser.add_argument("--skip-imports", action="store_true")
-    parser.add_argument("--memory-rounds", type=int, default=1, help="fresh processes per side and measure")
-    parser.add_argument(
-        "--memory-device",
-        default="cuda" if torch.cuda.is_available() else "cpu",
-        help="where the peak-memory processes run (the timings run on the CPU)",
-    )
-    args = parser.parse_args()
+    if args.tiny_lora_cpu:
+        name = "tiny"
+    elif torch.cuda.is_available():
+        name = "realistic"
+    else:
+        print("GPU LoRA fine-tune: skipped, CUDA not available")
+        return
+    case = lora_finetune.CASES[name]
+    with tempfile.TemporaryDirectory() as tmp, lora_finetune.environment(case, Path(tmp) / "hub"):
+        assets = lora_finetune.build_assets(name, Path(tmp), Path(tmp) / "hub")
+        ratios, firsts, (trainable, total) = lora_time_ratios(assets, args)
+        gc.collect()  # both sides' models, before the memory processes start
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        peaks = lora_finetune.measure(assets, args.steps, args.memory_rounds)
 
+    on_cuda = case.device != "cpu"
+    label = f"GPU LoRA fine-tune{' (tiny, on the CPU)' if case.tiny else ''}"
+    print(f"{label}: {case.label}, on {case.device}; {trainable:,} of {total:,} parameters train")
+    memory_header = f"{'RSS peak':>10}" + (f"{'CUDA peak':>11}" if on_cuda else "")
+    print(f"{'measure':<44}{'time, per round':>28}{'median':>9}{'spread':>9}{memory_header}")
+    rounds = " ".join(f"{value:.3f}" for value in ratios)
+    print(
+        f"{'LoRA fine-tune: train step':<44}{rounds:>28}{statistics.median(ratios):>9.3f}"
+        f"{spread(ratios):>8.1%}{memory_cells(peaks, on_cuda)}"
+    )
+    difference = max(abs(native_loss - wrapper_loss) for native_loss, wrapper_loss in firsts)
+    print(f"first {len(firsts)} steps' losses, max |wrapper - native|: {difference:.3g}")
+    print()
+    print_peaks({"LoRA fine-tune: train step": peaks}, case.label, case.device)
+
+
+def act_cases(args: argparse.Namespace) -> None:
+    """ACT at its defaults and tiny: step and select_action time, peak memory, imports and CLI."""
     from tiny import TINY_CONFIGS
 
     realistic = "ACT defaults"
@@ -201,6 +242,36 @@ def main() -> None:
         print(f"{name:<44}{rounds:>28}{statistics.median(values):>9.3f}{spread(values):>8.1%}{cells}")
     print()
     print_peaks(peaks, realistic, args.memory_device)
+
+
+def main() -> None:
+    import torch
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--blocks", type=int, default=4, help="interleaved blocks per round")
+    parser.add_argument("--steps", type=int, default=3, help="training steps per block (realistic size)")
+    parser.add_argument("--calls", type=int, default=20, help="select_action calls per block")
+    parser.add_argument("--import-repeats", type=int, default=4, help="fresh processes per command and round")
+    parser.add_argument("--skip-imports", action="store_true")
+    parser.add_argument("--lora-only", action="store_true", help="run only the LoRA fine-tune case")
+    parser.add_argument(
+        "--tiny-lora-cpu",
+        action="store_true",
+        help="run the LoRA fine-tune case at the tests' tiny pi05 size on the CPU (no GPU needed)",
+    )
+    parser.add_argument("--memory-rounds", type=int, default=1, help="fresh processes per side and measure")
+    parser.add_argument(
+        "--memory-device",
+        default="cuda" if torch.cuda.is_available() else "cpu",
+        help="where the peak-memory processes run (the timings run on the CPU)",
+    )
+    args = parser.parse_args()
+
+    if not args.lora_only:
+        act_cases(args)
+        print()
+    lora_finetune_case(args)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import json
 import resource
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,7 @@ WARM_UP = 2  # steps or calls before the peaks are reset: the optimizer's state 
 MEASURES = ("train step", "select_action (model)")
 SIDES = ("native", "wrapper")
 RESULT = "PEAK "  # the worker's last line of output: this prefix, then JSON
+Mark = Callable[[int], None]  # called before each step or call with its index
 
 
 # What each side imports before it builds anything.
@@ -69,22 +71,33 @@ def _rss_peak() -> int:
     return maxrss if sys.platform == "darwin" else maxrss * 1024  # bytes on macOS, KiB elsewhere
 
 
-def worker(side: str, measure: str, root: Path, device: str, count: int) -> Peak:
-    """Build ``side`` alone, warm it up, then run ``count`` steps or calls with the peaks reset."""
+def import_side(side: str) -> int | None:
+    """Import what ``side`` needs before it builds anything; the bytes then resident (None without /proc)."""
     import importlib
-
-    import torch
 
     for module in SIDE_IMPORTS[side]:
         importlib.import_module(module)
-    rss_after_imports = _proc_status_bytes("VmRSS")
+    return _proc_status_bytes("VmRSS")
 
-    from workload import REALISTIC, Native, Workload, Wrapper
 
-    work = Workload(root, REALISTIC, device)
-    runner = Native(work) if side == "native" else Wrapper(work)
+def measured_peak(
+    run: Callable[[Mark], object], device: str, rss_after_imports: int | None, total: int | None = None
+) -> Peak:
+    """Call ``run(mark)`` (warm-up steps or calls, then the measured ones); the peaks after warm-up.
+
+    They are read when ``run`` returns, or when it calls ``mark(total)`` (after its last step, before
+    anything a training loop does after the steps: Lightning's teardown moves the module to the CPU).
+    """
+    import torch
+
     on_cuda = device != "cpu"
     reset: list[bool] = []
+    read: list[tuple[int, int | None]] = []
+
+    def peaks() -> tuple[int, int | None]:
+        if on_cuda:
+            torch.cuda.synchronize()
+        return _rss_peak(), torch.cuda.max_memory_allocated() if on_cuda else None
 
     def mark(index: int) -> None:
         if index == WARM_UP:
@@ -92,13 +105,38 @@ def worker(side: str, measure: str, root: Path, device: str, count: int) -> Peak
             if on_cuda:
                 torch.cuda.synchronize()
                 torch.cuda.reset_peak_memory_stats()
+        elif index == total and not read:
+            read.append(peaks())
 
+    run(mark)
+    rss, cuda = read[0] if read else peaks()
+    return Peak(rss, cuda, rss_since_start=not all(reset), rss_after_imports=rss_after_imports)
+
+
+def worker(side: str, measure: str, root: Path, device: str, count: int) -> Peak:
+    """Build ``side`` alone, warm it up, then run ``count`` steps or calls with the peaks reset."""
+    rss_after_imports = import_side(side)
+
+    from workload import REALISTIC, Native, Workload, Wrapper
+
+    work = Workload(root, REALISTIC, device)
+    runner = Native(work) if side == "native" else Wrapper(work)
     if measure == "train step":
-        runner.steps(WARM_UP + count, mark)
-    else:
-        runner.actions(WARM_UP + count, every_call_runs_the_model=True, mark=mark)
-    cuda = torch.cuda.max_memory_allocated() if on_cuda else None
-    return Peak(_rss_peak(), cuda, rss_since_start=not all(reset), rss_after_imports=rss_after_imports)
+        return measured_peak(lambda mark: runner.steps(WARM_UP + count, mark), device, rss_after_imports)
+    return measured_peak(
+        lambda mark: runner.actions(WARM_UP + count, every_call_runs_the_model=True, mark=mark),
+        device,
+        rss_after_imports,
+    )
+
+
+def run_worker(command: list[str], what: str, env: dict[str, str] | None = None) -> Peak:
+    """Run a worker process (``command``) and read the peak it prints last."""
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        raise RuntimeError(f"{what} failed:\n{done.stderr[-4000:]}")
+    result = done.stdout.strip().splitlines()[-1]
+    return Peak(**json.loads(result.removeprefix(RESULT)))
 
 
 def measure(root: Path, device: str, steps: int, calls: int, rounds: int) -> dict[str, dict[str, list[Peak]]]:
@@ -110,11 +148,7 @@ def measure(root: Path, device: str, steps: int, calls: int, rounds: int) -> dic
                 count = steps if name == "train step" else calls
                 command = [sys.executable, __file__, "--side", side, "--measure", name]
                 command += ["--root", str(root), "--device", device, "--count", str(count)]
-                done = subprocess.run(command, capture_output=True, text=True)
-                if done.returncode != 0:
-                    raise RuntimeError(f"{side} {name} failed:\n{done.stderr[-4000:]}")
-                result = done.stdout.strip().splitlines()[-1]
-                peaks[name][side].append(Peak(**json.loads(result.removeprefix(RESULT))))
+                peaks[name][side].append(run_worker(command, f"{side} {name}"))
     return peaks
 
 

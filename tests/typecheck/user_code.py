@@ -26,3 +26,9 @@ assert_type(Diffusion(horizon=16).config, DiffusionConfig)
 assert_type(policy.config.dim_model, int)
 universal = LeRobotPolicy("diffusion", horizon=16)  # runtime selection: kwargs are untyped
 assert_type(universal.policy_name, str)
+assert_type(policy.policy_name, str)  # on every class, as on LeRobotPolicy
+ACT(learning_rate=1e-4)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]  # the design's name: optimizer_lr
+# The universal wrapper's from_dataset takes the policy name first, as the design reads, or by keyword.
+assert_type(LeRobotPolicy.from_dataset("act", "lerobot/pusht"), LeRobotPolicy)
+assert_type(LeRobotPolicy.from_dataset("lerobot/pusht", policy_name="act"), LeRobotPolicy)
+assert_type(ACT.from_dataset("lerobot/pusht", dim_model=64), ACT)

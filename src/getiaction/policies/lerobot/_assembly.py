@@ -19,13 +19,20 @@ from getiaction._lerobot.compat import (
     processor_revision,
     relative_actions_step,
 )
-from getiaction.errors import FeatureError
-from getiaction.policies.lerobot._config import decode_config
+from getiaction.errors import ConfigTypeError, FeatureError
+from getiaction.policies.lerobot._config import WRAPPER_OPTIONS, decode_config, field_names
+from getiaction.policies.lerobot._constraints import check_constraints
 from getiaction.policies.lerobot._features import (
     check_against_dataset,
     converted_feature_fields,
     dataset_feature_specs,
     renamed_specs,
+)
+from getiaction.policies.lerobot._legacy_names import parameter_hint
+from getiaction.policies.lerobot._normalization_mapping import (
+    check_dropped_keys,
+    dropped_keys,
+    note_dropped_keys,
 )
 from getiaction.policies.lerobot._peft import check_peft, is_adapter, load_adapter, wrap_with_peft
 from getiaction.policies.lerobot._stats import TensorStats
@@ -50,13 +57,24 @@ def decode_parameters(
     A dataset's own feature specs (``meta.features``, names included) given for both directions are
     applied after decoding, as ``make_policy`` applies them, so that configs which read the dataset's
     feature names or shapes (molmoact2's gripper dimensions, fastwam's camera sizes) see the same.
+    A ``normalization_mapping`` given must keep the policy's default keys for the features it has (a saved
+    config's need not).
     """
+    known = field_names(config_class)
+    for name in parameters:  # what `from_dataset` was given (Python checks the constructor's keywords)
+        if name not in known:
+            hint = parameter_hint(name, [*known, "stats", *WRAPPER_OPTIONS], cls=subject)
+            if name == "stats":
+                hint = " The statistics come from the dataset here: assign `.stats` afterwards to use others."
+            raise ConfigTypeError(f"{subject} got an unexpected keyword argument {name!r}.{hint}")
+    dropped = dropped_keys(config_class, parameters, subject=subject)
     specs = dataset_feature_specs(parameters)
     if specs is not None:
         parameters = {key: value for key, value in parameters.items() if key not in _FEATURE_FIELDS}
     config = decode_config(config_class, converted_feature_fields(parameters), subject=subject)
     if specs is not None:
         apply_dataset_features(config, specs, subject=subject, check=False)
+    note_dropped_keys(config, dropped, subject=subject)
     return config
 
 
@@ -156,8 +174,13 @@ def build_policy(
     subject: str,
 ) -> PreTrainedPolicy:
     """A fresh native policy, or one loaded from ``config.pretrained_path`` (``strict``: no key mismatch),
-    as ``make_policy`` builds it; then wrapped with new ``peft`` adapters, as ``lerobot_train`` does."""
+    as ``make_policy`` builds it; then wrapped with new ``peft`` adapters, as ``lerobot_train`` does.
+
+    The config's rules are checked again first: the dataset's features (cameras, the number of inputs,
+    the feature types a user's normalization_mapping must cover) may be known only now."""
     check_peft(config, peft, subject=subject)
+    check_constraints(config, subject=subject)
+    check_dropped_keys(config, subject=subject)
     policy_kwargs: dict[str, Any] = {}
     if meta is not None:
         policy_kwargs["dataset_meta"] = meta

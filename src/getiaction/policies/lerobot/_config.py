@@ -1,33 +1,43 @@
 """Wrapper parameters <-> LeRobot configs: decoding, validation, and the plain values checkpoints hold.
 
 Decoding goes through draccus, as LeRobot's own parser does, so typed values (``NormalizationMode.MEAN_STD``)
-and plain ones (``"MEAN_STD"``, as YAML and JSON hold them) are checked against the same annotations.
-On top of LeRobot's own ``__post_init__`` checks, a few value ranges LeRobot does not check are refused
-here, where the user's words still name them, instead of surfacing later as a crash deep in torch.
+and plain ones (``"MEAN_STD"``, as YAML and JSON hold them) are checked against the same annotations; enum
+keys (``{FeatureType.STATE: ...}``) and tensors or arrays (GaussianActor's ``dataset_stats``), which LeRobot's
+configs take as they are, are first turned into the plain values draccus reads. On top of LeRobot's own
+``__post_init__`` checks, the value ranges below and the rules of ``_constraints`` are refused here, where the
+user's words still name them, instead of surfacing later as a crash deep in torch or as wrong results.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import enum
 import functools
 import json
+import math
 import types
 import typing
 from collections.abc import Mapping
 from typing import Any
 
 import draccus
+import numpy as np
+import torch
 from lerobot.configs.default import PeftConfig
 from lerobot.configs.policies import PreTrainedConfig
 from lerobot.utils.constants import OBS_PREFIX
 
 from getiaction.errors import ConfigError, ConfigTypeError
+from getiaction.policies.lerobot._constraints import check_constraints
+from getiaction.policies.lerobot._normalization_mapping import check_normalization_mapping
 
 # Value ranges LeRobot leaves unchecked, where a bad value crashes later (``chunk_size=0``: "pop from an
 # empty deque") or trains silently wrong (a negative learning rate ascends the loss). Exact field names,
 # not patterns: several fields use -1 or 0 as a meaningful sentinel (``num_expert_layers=-1``,
 # ``lora_rank=0``). A test keeps every name here a field of some registered policy, and every
-# policy's defaults inside these ranges.
+# policy's defaults inside these ranges. Sizes are also at most MAX_SIZE: ``dim_model=2**40`` would
+# otherwise overflow in C++ forty frames down.
+MAX_SIZE = 2**20
 AT_LEAST_ONE = frozenset(
     {
         "action_chunk_size",
@@ -36,6 +46,7 @@ AT_LEAST_ONE = frozenset(
         "dim_feedforward",
         "dim_model",
         "diffusion_step_embed_dim",
+        "embed_dim",
         "gpt_block_size",
         "gpt_hidden_dim",
         "gpt_input_dim",
@@ -43,6 +54,7 @@ AT_LEAST_ONE = frozenset(
         "gpt_n_layer",
         "gpt_output_dim",
         "hidden_dim",
+        "hidden_size",
         "horizon",
         "kernel_size",
         "latent_dim",
@@ -66,6 +78,7 @@ AT_LEAST_ONE = frozenset(
         "num_train_timesteps",
         "q_ensemble_size",
         "spatial_softmax_num_keypoints",
+        "timestep_embed_dim",
         "tokenizer_max_length",
         "vqvae_embedding_dim",
         "vqvae_enc_hidden_dim",
@@ -77,6 +90,10 @@ NON_NEGATIVE = frozenset(
         "drop_n_last_frames",
         "empty_cameras",
         "kl_weight",
+        "max_random_shift_ratio",
+        "max_std",
+        "min_std",
+        "n_pi_samples",
         "optimizer_grad_clip_norm",
         "optimizer_lr",
         "optimizer_lr_backbone",
@@ -89,8 +106,29 @@ NON_NEGATIVE = frozenset(
     }
 )
 PROBABILITIES = frozenset({"action_dropout", "dropout", "lora_dropout", "predictor_dropout"})
-# Each of the optimizer's betas lies in [0, 1): torch refuses anything else, but only when `fit` starts.
+# Moving-average and expectile coefficients, in [0, 1] (TDMPC's; outside, its updates diverge silently).
+FRACTIONS = frozenset({"expectile_weight", "gaussian_mean_momentum", "target_model_momentum"})
+# A discount factor lies in (0, 1]: 1.5 makes TD targets grow without bound, silently.
+DISCOUNTS = frozenset({"discount"})
+# The optimizer's two betas, each in [0, 1): torch refuses anything else, but only when `fit` starts.
 BETAS = frozenset({"optimizer_betas"})
+# Tuples of sizes (channels, image height and width), each entry in [1, MAX_SIZE]; those in NON_EMPTY are
+# indexed by LeRobot (diffusion's U-Net reads down_dims[0] and down_dims[-1]).
+SIZE_TUPLES = frozenset(
+    {
+        "crop_shape",
+        "down_dims",
+        "image_crop_shape",
+        "image_resize_shape",
+        "image_resolution",
+        "image_size",
+        "patch_size",
+        "resize_images_to",
+        "resize_imgs_with_padding",
+        "resize_shape",
+    }
+)
+NON_EMPTY = frozenset({"down_dims"})
 
 
 def decode_config(
@@ -101,8 +139,10 @@ def decode_config(
     Every copy is fresh, so no two modules share a mutable default.
     """
     _refuse_bools_for_numbers(config_class, fields, subject)
+    check_normalization_mapping(config_class, fields, subject=subject)
+    plain = {name: _plain_input(value) for name, value in fields.items()}
     try:
-        config: PreTrainedConfig = draccus.decode(config_class, draccus.encode(dict(fields)))
+        config: PreTrainedConfig = draccus.decode(config_class, draccus.encode(plain))
     except draccus.utils.DecodingError as error:
         raise ConfigError(f"{subject}: invalid value for {error}") from error
     except draccus.utils.ParsingError as error:
@@ -115,8 +155,25 @@ def decode_config(
         if isinstance(cause, TypeError):
             raise ConfigTypeError(f"{prefix}: {cause}") from cause
         raise ConfigError(f"{prefix}: {cause or error}") from error
+    check_constraints(config, subject=subject)
     check_value_ranges(config, subject=subject)
     return config
+
+
+def _plain_input(value: Any) -> Any:
+    """What draccus reads for a value LeRobot's configs take as it is: an enum key as its value
+    (``FeatureType.STATE`` -> ``"STATE"``, not draccus's ``"FeatureType.STATE"``), a tensor or array as a
+    list."""
+    if isinstance(value, torch.Tensor | np.ndarray | np.generic):
+        return value.tolist()
+    if isinstance(value, Mapping):
+        return {
+            (key.value if isinstance(key, enum.Enum) else key): _plain_input(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple) and not hasattr(value, "_fields"):  # named tuples stay as they are
+        return type(value)(_plain_input(item) for item in value)
+    return value
 
 
 def field_names(config_class: type[PreTrainedConfig]) -> list[str]:
@@ -131,7 +188,9 @@ def plain_fields(config: PreTrainedConfig) -> dict[str, Any]:
 
 
 def check_value_ranges(config: PreTrainedConfig, *, subject: str) -> None:
-    """Refuse values of the range tables above; ``None`` (a documented "unset") passes."""
+    """Refuse values of the range tables above, and floats that are not finite (where the upstream default
+    is); ``None`` (a documented "unset") passes."""
+    _check_finite(config, subject=subject)
     for field in dataclasses.fields(config):
         value = getattr(config, field.name)
         name = field.name
@@ -139,14 +198,78 @@ def check_value_ranges(config: PreTrainedConfig, *, subject: str) -> None:
             continue
         if name in AT_LEAST_ONE and isinstance(value, int | float) and value < 1:
             raise ConfigError(f"{subject}: {name} must be at least 1, got {value!r}")
+        if name in AT_LEAST_ONE and isinstance(value, int | float) and value > MAX_SIZE:
+            raise ConfigError(f"{subject}: {name} must be at most {MAX_SIZE} (2**20), got {value!r}")
         if name in NON_NEGATIVE and isinstance(value, int | float) and value < 0:
             raise ConfigError(f"{subject}: {name} must be 0 or more, got {value!r}")
         if name in PROBABILITIES and isinstance(value, int | float) and not 0 <= value <= 1:
             raise ConfigError(
                 f"{subject}: {name} is a probability, expected a value in [0, 1], got {value!r}"
             )
-        if name in BETAS and isinstance(value, tuple | list) and not all(0 <= beta < 1 for beta in value):
-            raise ConfigError(f"{subject}: {name} must lie in [0, 1) each, got {tuple(value)!r}")
+        if name in FRACTIONS and isinstance(value, int | float) and not 0 <= value <= 1:
+            raise ConfigError(f"{subject}: {name} must lie in [0, 1], got {value!r}")
+        if name in DISCOUNTS and isinstance(value, int | float) and not 0 < value <= 1:
+            raise ConfigError(
+                f"{subject}: {name} is a discount factor, expected 0 < {name} <= 1, got {value!r}"
+            )
+        if (
+            name in BETAS
+            and isinstance(value, tuple | list)
+            and (len(value) != 2 or not all(isinstance(b, int | float) and 0 <= b < 1 for b in value))
+        ):
+            raise ConfigError(f"{subject}: {name} must be two betas in [0, 1) each, got {tuple(value)!r}")
+        if name in SIZE_TUPLES and isinstance(value, tuple | list):
+            _check_sizes(name, tuple(value), subject=subject)
+
+
+def _check_sizes(name: str, sizes: tuple[Any, ...], *, subject: str) -> None:
+    if name in NON_EMPTY and not sizes:
+        raise ConfigError(f"{subject}: {name} must have at least one entry, got ()")
+    if not all(
+        isinstance(size, int) and not isinstance(size, bool) and 1 <= size <= MAX_SIZE for size in sizes
+    ):
+        raise ConfigError(f"{subject}: {name} holds sizes, each in [1, {MAX_SIZE}], got {sizes!r}")
+
+
+def _check_finite(config: object, *, subject: str, prefix: str = "") -> None:
+    """Every float in the config's fields (and in their tuples, lists, mappings and nested configs) is
+    finite: ``optimizer_lr=nan`` makes Adam fail, ``kl_weight=nan`` every weight NaN."""
+    allowed = _non_finite_defaults(type(config))
+    for field in dataclasses.fields(config):  # type: ignore[arg-type]  # a dataclass instance
+        if field.name in allowed:
+            continue
+        value = getattr(config, field.name)
+        path = f"{prefix}{field.name}"
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            _check_finite(value, subject=subject, prefix=f"{path}.")
+            continue
+        bad = _first_non_finite(value, path)
+        if bad is not None:
+            raise ConfigError(f"{subject}: {bad[0]} must be a finite number, got {bad[1]!r}")
+
+
+def _first_non_finite(value: Any, path: str) -> tuple[str, float] | None:
+    if isinstance(value, float):
+        return None if math.isfinite(value) else (path, value)
+    items: Any = ()
+    if isinstance(value, Mapping):
+        items = ((f"{path}[{key!r}]", item) for key, item in value.items())
+    elif isinstance(value, list | tuple):
+        items = ((f"{path}[{index}]", item) for index, item in enumerate(value))
+    for item_path, item in items:
+        bad = _first_non_finite(item, item_path)
+        if bad is not None:
+            return bad
+    return None
+
+
+def _non_finite_defaults(config_class: type) -> frozenset[str]:
+    """Fields whose upstream default is a non-finite float (none in lerobot 0.6.1): they may stay so."""
+    return frozenset(
+        field.name
+        for field in dataclasses.fields(config_class)
+        if isinstance(field.default, float) and not math.isfinite(field.default)
+    )
 
 
 def _refuse_bools_for_numbers(

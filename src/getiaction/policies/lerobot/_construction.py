@@ -36,6 +36,7 @@ from getiaction.policies.lerobot._features import (
     check_declared_features,
     renamed_specs,
 )
+from getiaction.policies.lerobot._legacy_names import check_keywords
 from getiaction.policies.lerobot._peft import check_peft
 from getiaction.policies.lerobot._pretrained_files import readable_weight_mismatch
 from getiaction.policies.lerobot._stats import Stats, TensorStats, check_stats, tensor_stats
@@ -59,6 +60,12 @@ class ConstructionMixin(LightningModule, Generic[ConfigT]):
     """
 
     config_class: ClassVar[type[PreTrainedConfig]]
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
+        # Python refuses an unknown keyword before __init__ runs, naming nothing it is called now: refuse it
+        # here, with the name the original design's `learning_rate` or `dataset_stats` has in LeRobot.
+        check_keywords(cls, kwargs)
+        return super().__new__(cls)
 
     def __init__(self, *, stats: Stats | None = None, **parameters: Any) -> None:
         config, options = type(self)._config_and_options(parameters)
@@ -203,6 +210,11 @@ class ConstructionMixin(LightningModule, Generic[ConfigT]):
     def policy_type(self) -> str:
         """LeRobot's registry key for this policy (``"act"``, ``"diffusion"``, ...)."""
         return str(self._config.type)
+
+    @property
+    def policy_name(self) -> str:
+        """The LeRobot policy name, as in the design's ``LeRobotPolicy(policy_name=...)``: ``policy_type``."""
+        return self.policy_type
 
     @property
     def rename_map(self) -> dict[str, str]:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Mapping
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self, overload
 
 from lerobot.configs.policies import PreTrainedConfig
 
@@ -18,8 +19,12 @@ from getiaction.policies.lerobot import _registry
 from getiaction.policies.lerobot._assembly import decode_parameters
 from getiaction.policies.lerobot._availability import missing_extra_hint
 from getiaction.policies.lerobot._base import LeRobotPolicyModule
-from getiaction.policies.lerobot._config import field_names
+from getiaction.policies.lerobot._config import WRAPPER_OPTIONS, field_names
+from getiaction.policies.lerobot._legacy_names import parameter_hint, policy_type_hint
 from getiaction.policies.lerobot._stats import Stats
+
+if TYPE_CHECKING:
+    from getiaction._lerobot.compat import LeRobotDataset, LeRobotDatasetMetadata
 
 
 def wrapper_class(policy_name: str) -> type[LeRobotPolicyModule[Any]]:
@@ -32,9 +37,11 @@ def wrapper_class(policy_name: str) -> type[LeRobotPolicyModule[Any]]:
     if _registry.lerobot_config_class(policy_name) is not None:
         return LeRobotPolicy
     known = sorted(set(_registry.registered_types()) | set(_registry.lerobot_policy_types()))
+    renamed = policy_type_hint(policy_name)  # after the registry: a plugin may register the old name
+    hint = f" {renamed}." if renamed is not None else did_you_mean(policy_name, known)
     raise ConfigError(
-        f"Unknown LeRobot policy name {policy_name!r}.{did_you_mean(policy_name, known)} "
-        f"Valid names: {', '.join(known)}.{_registry.unknown_type_hint(policy_name)}"
+        f"Unknown LeRobot policy name {policy_name!r}.{hint} Valid names: {', '.join(known)}."
+        + _registry.unknown_type_hint(policy_name)
     )
 
 
@@ -108,17 +115,74 @@ class LeRobotPolicy(LeRobotPolicyModule[PreTrainedConfig]):
         known = field_names(configured)
         for name in fields:
             if name not in known:
+                hint = parameter_hint(name, [*known, "stats", *WRAPPER_OPTIONS], cls=owner)
+                if name == "config":
+                    hint = " Give the parameters as keywords, or as a mapping in policy_config."
                 raise ConfigTypeError(
                     f"LeRobotPolicy({policy_name!r}) got an unexpected keyword argument {name!r}: "
-                    f"{owner} has no such parameter.{did_you_mean(name, known)}"
+                    f"{owner} has no such parameter.{hint}"
                 )
         with missing_extra_hint(policy_name, cls.__name__):
             return decode_parameters(configured, fields, subject=cls.__name__)
 
-    @property
-    def policy_name(self) -> str:
-        """The LeRobot policy name this module was built for (``"act"``, ``"diffusion"``, ...)."""
-        return self.policy_type
+    # `LeRobotPolicy.from_dataset("act", dataset)`, the name first as the original design reads, or
+    # `LeRobotPolicy.from_dataset(dataset, policy_name="act")`, as every explicit class takes a dataset.
+    @overload
+    @classmethod
+    def from_dataset(
+        cls,
+        policy_name: str,
+        dataset: LeRobotDataset | LeRobotDatasetMetadata | str,
+        /,
+        *,
+        root: str | Path | None = None,
+        revision: str | None = None,
+        use_imagenet_stats: bool = True,
+        **parameters: Any,
+    ) -> Self: ...
+    @overload
+    @classmethod
+    def from_dataset(
+        cls,
+        dataset: LeRobotDataset | LeRobotDatasetMetadata | str,
+        /,
+        *,
+        root: str | Path | None = None,
+        revision: str | None = None,
+        use_imagenet_stats: bool = True,
+        **parameters: Any,
+    ) -> Self: ...
+    @classmethod
+    def from_dataset(
+        cls,
+        /,
+        *args: Any,
+        root: str | Path | None = None,
+        revision: str | None = None,
+        use_imagenet_stats: bool = True,
+        **parameters: Any,
+    ) -> Self:
+        """A policy chosen by name and built for a dataset: ``from_dataset("act", dataset, **parameters)``
+        or ``from_dataset(dataset, policy_name="act", **parameters)``; as the explicit classes' own."""
+        if len(args) == 2:
+            if "policy_name" in parameters:
+                raise ConfigTypeError(
+                    f"LeRobotPolicy.from_dataset got the policy name twice, {args[0]!r} and "
+                    f"policy_name={parameters['policy_name']!r}: give one"
+                )
+            policy_name, dataset = args
+            parameters["policy_name"] = policy_name
+        elif len(args) == 1 and "policy_name" in parameters:
+            (dataset,) = args
+        else:
+            raise ConfigTypeError(
+                "LeRobotPolicy.from_dataset takes the policy name and the dataset: "
+                f"from_dataset('act', dataset) or from_dataset(dataset, policy_name='act'); got {len(args)} "
+                f"positional argument(s){' and no policy_name' if 'policy_name' not in parameters else ''}"
+            )
+        return super().from_dataset(
+            dataset, root=root, revision=revision, use_imagenet_stats=use_imagenet_stats, **parameters
+        )
 
     @classmethod
     def loads_policy_type(cls, policy_type: str) -> bool:

@@ -1,7 +1,8 @@
 """Assets for pi0, pi05 and pi0_fast: PaliGemma tokenizers and, for pi0_fast, a FAST action tokenizer.
 
-The PaliGemma model itself is built by LeRobot at sizes it hard-codes, shrunk by the one fixture that
-patches LeRobot, ``tiny_paligemma`` in tests/vla/conftest.py, which reads the sizes named here.
+The PaliGemma model itself is built by LeRobot at sizes it hard-codes, shrunk by the one patch of LeRobot,
+``vla.assets.paligemma_patch`` (applied by the ``tiny_paligemma`` fixture in tests/vla/conftest.py), which
+reads the sizes named here.
 """
 
 from __future__ import annotations
