@@ -1,5 +1,10 @@
-"""``python -m codegen``: regenerate the wrappers; ``python -m codegen --check``: verify them."""
+"""``python -m codegen`` in a checkout: regenerate getiaction's own wrappers; ``--check``: verify them.
 
-from codegen.cli import main
+A thin alias: the generator is ``getiaction.codegen``, shipped in the wheel (``getiaction generate``).
+"""
 
-raise SystemExit(main())
+from pathlib import Path
+
+from getiaction.codegen.cli import own_main
+
+raise SystemExit(own_main(root=Path(__file__).resolve().parent.parent))

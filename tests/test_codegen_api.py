@@ -5,8 +5,6 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import json
-import os
-import subprocess
 import sys
 import textwrap
 import tomllib
@@ -15,15 +13,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lerobot.policies.diffusion.configuration_diffusion import DiffusionConfig
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from codegen import cli
-from codegen.changelog import compare, load_snapshot, markdown
-from codegen.extras import lerobot_extras, policy_extra, required_extras
-from codegen.introspect import GenerationError, build_generation_spec, build_policy_spec
-from codegen.ir import ImportRef, NamedType, ParameterSpec, PolicySpec
-from codegen.render import RenderError, format_python, render_all
+from getiaction.codegen import cli
+from getiaction.codegen.changelog import compare, load_snapshot, markdown
+from getiaction.codegen.exprs import ImportRef, NamedType
+from getiaction.codegen.extras import lerobot_extras, policy_extra, required_extras
+from getiaction.codegen.format import RenderError, format_python
+from getiaction.codegen.introspect import GenerationError, build_policy_spec, own_spec
+from getiaction.codegen.ir import GenerationSpec, ParameterSpec, PolicySpec
+from getiaction.codegen.layout import own_layout
+from getiaction.codegen.render import render_all
 from getiaction.policies.lerobot import LEROBOT_VERSION, POLICY_CLASSES, POLICY_EXTRAS
 
 ROOT = Path(__file__).parent.parent
@@ -150,7 +152,29 @@ def test_committed_snapshot_mirrors_the_installed_lerobot() -> None:
     assert committed["lerobot_version"] == LEROBOT_VERSION
     assert set(committed["policies"]) == set(POLICY_CLASSES)
     assert committed["policies"]["diffusion"]["fields"]["horizon"]["default"] == "64"
-    assert compare(committed, committed).empty
+
+
+@dataclasses.dataclass
+class OlderDiffusionConfig(DiffusionConfig):
+    """Diffusion with lerobot 0.4.4's defaults, the drift that broke hand-written wrappers."""
+
+    horizon: int = 16
+    n_action_steps: int = 8
+
+
+def test_an_upstream_default_that_drifts_reaches_the_wrapper_and_the_changelog() -> None:
+    spec = GenerationSpec(LEROBOT_VERSION, (build_policy_spec("diffusion", OlderDiffusionConfig),))
+    files = {file.path: file.content for file in render_all(spec, own_layout())}
+    module = files["src/getiaction/policies/lerobot/diffusion.py"]
+    assert "        horizon: int = 16,\n" in module and "        n_action_steps: int = 8,\n" in module
+    assert "    horizon: 16\n" in files["configs/lerobot_diffusion.yaml"]
+    committed = load_snapshot(ROOT / "codegen" / "api_snapshot.json")
+    (change,) = compare(committed, json.loads(files["codegen/api_snapshot.json"])).changed
+    assert ("horizon", "64", "16") in change.defaults and ("n_action_steps", "32", "8") in change.defaults
+    assert change.other == (
+        "config: 'lerobot.policies.diffusion.configuration_diffusion.DiffusionConfig' -> "
+        "'test_codegen_api.OlderDiffusionConfig'",
+    )
 
 
 def test_changelog_command_against_an_old_snapshot(
@@ -162,19 +186,19 @@ def test_changelog_command_against_an_old_snapshot(
     del old["policies"]["xvla"]
     path = tmp_path / "old.json"
     path.write_text(json.dumps(old))
-    assert cli.main(["--changelog", str(path)]) == 0
+    assert cli.own_main(["--changelog", str(path)], root=ROOT) == 0
     out = capsys.readouterr().out
     assert "## LeRobot API changes: 0.0.1 -> 0.6.1" in out
     assert "**Policies added:** `xvla`" in out and "- default of `horizon`: `16` -> `64`" in out
 
-    assert cli.main(["--changelog"]) == 0  # against the committed snapshot: nothing changed
+    assert cli.own_main(["--changelog"], root=ROOT) == 0  # against the committed snapshot: nothing changed
     assert "No API changes." in capsys.readouterr().out
 
 
 def test_check_prints_the_api_summary_before_the_text_diff(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    rendered = render_all(build_generation_spec())
+    rendered = render_all(own_spec(), own_layout())
     for file in rendered:
         target = tmp_path / file.path
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -183,7 +207,7 @@ def test_check_prints_the_api_summary_before_the_text_diff(
     snapshot = json.loads(snapshot_path.read_text())
     snapshot["policies"]["act"]["fields"]["dim_model"]["default"] = "256"
     snapshot_path.write_text(json.dumps(snapshot, indent=2) + "\n")
-    assert cli.main(["--check", "--root", str(tmp_path)]) == 1
+    assert cli.own_main(["--check", "--root", str(tmp_path)], root=ROOT) == 1
     out = capsys.readouterr().out
     summary = out.index("- default of `dim_model`: `256` -> `512`")
     assert summary < out.index("--- a/codegen/api_snapshot.json (committed)")
@@ -211,15 +235,17 @@ def _local_config() -> type:
 
 
 def _duplicate_class_names(monkeypatch: pytest.MonkeyPatch) -> Callable[[], object]:
-    import codegen.introspect
+    import getiaction.codegen.introspect
 
     monkeypatch.setattr(
-        codegen.introspect,
-        "discover_policies",
+        getiaction.codegen.introspect,
+        "builtin_policies",
         lambda: {"one": StatsCollisionConfig, "two": StatsCollisionConfig},
     )
-    monkeypatch.setattr(codegen.introspect, "build_policy_spec", lambda key, cls: _spec(key, "Same"))
-    return build_generation_spec
+    monkeypatch.setattr(
+        getiaction.codegen.introspect, "build_policy_spec", lambda key, cls: _spec(key, "Same")
+    )
+    return own_spec
 
 
 def _spec(policy_type: str, class_name: str, *imports: ImportRef) -> PolicySpec:
@@ -250,7 +276,8 @@ def _spec(policy_type: str, class_name: str, *imports: ImportRef) -> PolicySpec:
         (
             lambda mp: (
                 lambda: render_all(
-                    _build_spec(_spec("x", "X", ImportRef("a", "Thing"), ImportRef("b", "Thing")))
+                    _build_spec(_spec("x", "X", ImportRef("a", "Thing"), ImportRef("b", "Thing"))),
+                    own_layout(),
                 )
             ),
             RenderError,
@@ -278,52 +305,32 @@ def test_every_generator_error_path_names_its_cause(
 
 
 def test_unpinned_ruff_is_a_render_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    import codegen.render
+    import getiaction.codegen.format
 
-    monkeypatch.setattr(codegen.render.importlib.metadata, "version", lambda name: "0.0.1")
-    with pytest.raises(RenderError, match=r"pinned in pyproject\.toml"):
+    monkeypatch.setattr(getiaction.codegen.format.importlib.metadata, "version", lambda name: "0.0.1")
+    with pytest.raises(
+        RenderError, match=r"ruff==0\.17\.5, which getiaction's `generate` extra pins; ruff 0\.0\.1"
+    ):
         format_python([])
 
 
-def _build_spec(policy: PolicySpec) -> Any:
-    from codegen.ir import GenerationSpec
+def test_the_pinned_ruff_is_the_one_the_generate_extra_and_the_lock_name() -> None:
+    from getiaction.codegen.format import pinned_ruff
 
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    (ruff,) = [
+        spec for spec in project["project"]["optional-dependencies"]["generate"] if spec.startswith("ruff")
+    ]
+    assert ruff == f"ruff=={pinned_ruff()}"
+    lock = tomllib.loads((ROOT / "uv.lock").read_text(encoding="utf-8"))
+    assert {package["version"] for package in lock["package"] if package["name"] == "ruff"} == {pinned_ruff()}
+
+
+def _build_spec(policy: PolicySpec) -> GenerationSpec:
     return GenerationSpec(lerobot_version="0.0.0", policies=(policy,))
 
 
 def _broken_file() -> Any:
-    from codegen.ir import GeneratedFile
+    from getiaction.codegen.ir import GeneratedFile
 
     return GeneratedFile("broken.py", "def broken(:\n")
-
-
-# --- the golden output type-checks ------------------------------------------------------------------
-
-
-def test_golden_wrapper_passes_mypy_strict(tmp_path: Path) -> None:
-    """As openapi-python-client checks its golden client: the generator's output is strictly typed."""
-    module = (
-        tmp_path / "golden_sample.py"
-    )  # alone: the golden package's __init__ names a module that is not there
-    module.write_text((GOLDEN / "sample.py").read_text(encoding="utf-8"), encoding="utf-8")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mypy",
-            "--config-file",
-            str(ROOT / "pyproject.toml"),
-            "--strict",
-            str(module),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={
-            **os.environ,
-            "MYPYPATH": f"{ROOT / 'src'}:{ROOT / 'tests'}",
-            "MYPY_CACHE_DIR": str(ROOT / ".mypy_cache"),
-        },
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr

@@ -11,15 +11,19 @@ from pathlib import Path
 
 import pytest
 
-from codegen import cli
-from codegen.introspect import GenerationError, build_generation_spec, build_policy_spec
-from codegen.ir import GeneratedFile
-from codegen.render import GENERATED_MARKER, REPO_ROOT, render_all
+from getiaction.codegen import cli, sync
+from getiaction.codegen.introspect import GenerationError, build_policy_spec, own_spec
+from getiaction.codegen.ir import GeneratedFile
+from getiaction.codegen.layout import GENERATED_MARKER, own_layout
+from getiaction.codegen.render import render_all
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LAYOUT = own_layout()
 
 
 @pytest.fixture(scope="module")
 def rendered() -> list[GeneratedFile]:
-    return render_all(build_generation_spec())
+    return render_all(own_spec(), LAYOUT)
 
 
 @pytest.fixture
@@ -43,8 +47,8 @@ def run_check(root: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_committed_output_is_in_sync(rendered: list[GeneratedFile]) -> None:
-    drift = cli.compare(rendered, REPO_ROOT)
-    assert drift.in_sync, cli.unified_diff(drift, REPO_ROOT)
+    drift = sync.compare(rendered, REPO_ROOT, LAYOUT)
+    assert drift.in_sync, sync.unified_diff(drift, REPO_ROOT)
 
 
 def test_check_fails_naming_a_hand_edited_default(checkout: Path) -> None:
@@ -70,22 +74,22 @@ def test_missing_and_stale_files_are_named(checkout: Path, rendered: list[Genera
     hand_written = checkout / "src/getiaction/policies/lerobot/_helpers.py"
     hand_written.write_text("# not generated\n")
 
-    drift = cli.compare(rendered, checkout)
+    drift = sync.compare(rendered, checkout, LAYOUT)
     assert [file.path for file in drift.missing] == ["src/getiaction/policies/lerobot/diffusion.py"]
     assert drift.stale == ("src/getiaction/policies/lerobot/sac.py",)
-    diff = cli.unified_diff(drift, checkout)
+    diff = sync.unified_diff(drift, checkout)
     assert "b/src/getiaction/policies/lerobot/diffusion.py (missing)" in diff
     assert "a/src/getiaction/policies/lerobot/sac.py (stale)" in diff
 
-    cli.write(drift, checkout)  # regenerating repairs both and leaves hand-written files alone
-    assert cli.compare(rendered, checkout).in_sync
+    sync.write(drift, checkout)  # regenerating repairs both and leaves hand-written files alone
+    assert sync.compare(rendered, checkout, LAYOUT).in_sync
     assert hand_written.exists() and not stale.exists()
 
 
 def test_changed_fallback_list_fails_the_check(checkout: Path, rendered: list[GeneratedFile]) -> None:
     fallbacks = checkout / "codegen/deviations.txt"
     fallbacks.write_text(fallbacks.read_text() + "act.dim_model: SomethingNew\n")
-    drift = cli.compare(rendered, checkout)
+    drift = sync.compare(rendered, checkout, LAYOUT)
     assert [file.path for file in drift.changed] == ["codegen/deviations.txt"]
 
 
@@ -95,10 +99,10 @@ def test_generator_errors_exit_non_zero(
     def broken() -> None:
         raise GenerationError("policy 'x': default of field 'y': no rule writes a Foo value as source")
 
-    import codegen.introspect
+    import getiaction.codegen.introspect
 
-    monkeypatch.setattr(codegen.introspect, "build_generation_spec", broken)
-    assert cli.main(["--check"]) == 2
+    monkeypatch.setattr(getiaction.codegen.introspect, "own_spec", broken)
+    assert cli.own_main(["--check"], root=REPO_ROOT) == 2
     assert "no rule writes a Foo value" in capsys.readouterr().err
 
 

@@ -1,49 +1,101 @@
-"""Golden-record tests: the generator's whole output for a fixture config, byte for byte.
+"""Golden-record tests: the generator's whole output for a fixture config, as a tree, byte for byte.
 
-Run ``pytest tests/test_codegen_golden.py --update-golden`` after an intended change to the
-generator or templates, then review the diff of tests/golden like any other code.
+The fixture renders twice, as getiaction's own kind of package (``golden_own``) and as a user's package of
+plugin wrappers (``golden_plugin``), into ``tests/golden``. One helper compares the whole tree and runs
+``mypy --strict`` and pyright on it, as openapi-python-client's end-to-end tests check their golden client.
+Run ``pytest tests/test_codegen_golden.py --update-golden`` after an intended change to the generator or
+templates, then review the diff of tests/golden like any other code.
 """
 
 from __future__ import annotations
 
 import ast
 import inspect
+import os
+import shutil
+import subprocess
+import sys
 import typing
 from pathlib import Path
 
-import pytest
 from codegen_fixtures.sample_config import Inner, Mode, SampleConfig
 
-from codegen.introspect import build_policy_spec
-from codegen.ir import GeneratedFile, GenerationSpec
-from codegen.render import render_all
+from getiaction.codegen.installed import untyped_packages
+from getiaction.codegen.introspect import build_policy_spec
+from getiaction.codegen.ir import GeneratedFile, GenerationSpec, Plugin
+from getiaction.codegen.layout import Layout, package_layout
+from getiaction.codegen.render import render_all
 
+ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).parent / "golden"
+OWN = Layout(
+    package="golden_own",
+    package_dir="golden_own",
+    configs_dir="golden_own/configs",
+    reference_dir="golden_own/docs",
+    snapshot_file="golden_own/api_snapshot.json",
+    deviations_file="golden_own/deviations.txt",
+    command="python -m codegen",
+    builtin=True,
+)
+PLUGIN = Plugin("lerobot_policy_sample", "0.0.1", "https://example.org/sample")
+PLUGIN_LAYOUT = package_layout("golden_plugin", "golden_plugin", plugins=[PLUGIN.distribution])
 
 
-@pytest.fixture(scope="module")
-def rendered() -> list[GeneratedFile]:
-    spec = GenerationSpec(lerobot_version="0.0.0", policies=(build_policy_spec("sample", SampleConfig),))
-    return render_all(spec)
+def rendered_tree() -> list[GeneratedFile]:
+    own = GenerationSpec("0.0.0", (build_policy_spec("sample", SampleConfig),))
+    policy = build_policy_spec("sample", SampleConfig, plugin=PLUGIN)
+    plugin = GenerationSpec("0.0.0", (policy,), untyped_packages({ref.module for ref in policy.imports()}))
+    return render_all(own, OWN) + render_all(plugin, PLUGIN_LAYOUT)
 
 
-def test_output_matches_golden_files(rendered: list[GeneratedFile], update_golden: bool) -> None:
-    for file in rendered:
-        golden = GOLDEN / Path(file.path).name
-        if update_golden:
-            golden.write_text(file.content, encoding="utf-8", newline="\n")
-        assert golden.exists(), f"no golden file for {file.path}: run pytest --update-golden"
-        assert file.content == golden.read_text(encoding="utf-8"), (
-            f"{file.path} differs from {golden}; if intended, rerun with --update-golden and review"
+def check_golden_tree(files: list[GeneratedFile], root: Path, *, update: bool) -> None:
+    """The whole tree under ``root`` equals ``files`` (rewritten first with ``update``); then both typing
+    clients accept it, strictly."""
+    if update:
+        for path in root.iterdir():
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+        for file in files:
+            (root / file.path).parent.mkdir(parents=True, exist_ok=True)
+            (root / file.path).write_text(file.content, encoding="utf-8", newline="\n")
+    on_disk = {
+        path.relative_to(root).as_posix(): path
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+    assert sorted(on_disk) == sorted(file.path for file in files), (
+        "golden files without output, or the reverse"
+    )
+    for file in files:
+        assert on_disk[file.path].read_text(encoding="utf-8") == file.content, (
+            f"{file.path} differs from the golden tree; if intended, rerun with --update-golden and review"
         )
-    names = {Path(file.path).name for file in rendered}
-    assert names == {path.name for path in GOLDEN.iterdir()}, "golden files without output (or vice versa)"
+    packages = sorted({Path(file.path).parts[0] for file in files})
+    environment = {
+        **os.environ,
+        "MYPYPATH": f"{root}:{ROOT / 'tests'}",
+        "MYPY_CACHE_DIR": str(ROOT / ".mypy_cache"),
+    }
+    mypy = [sys.executable, "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml"), "--strict"]
+    mypy += [argument for package in packages for argument in ("-p", package)]
+    result = subprocess.run(mypy, capture_output=True, text=True, cwd=root, env=environment, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    pyright = [str(Path(sys.executable).parent / "basedpyright"), "--project", str(ROOT / "pyproject.toml")]
+    result = subprocess.run([*pyright, str(root)], capture_output=True, text=True, cwd=ROOT, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_golden_tree_is_the_output_and_type_checks(update_golden: bool) -> None:
+    check_golden_tree(rendered_tree(), GOLDEN, update=update_golden)
+
+
+def _read(path: str) -> str:
+    return (GOLDEN / path).read_text(encoding="utf-8")
 
 
 def test_generated_module_is_valid_and_mirrors_the_fixture() -> None:
     namespace: dict[str, object] = {}
-    source = (GOLDEN / "sample.py").read_text(encoding="utf-8")
-    exec(compile(source, "sample.py", "exec"), namespace)
+    exec(compile(_read("golden_own/sample.py"), "sample.py", "exec"), namespace)
     wrapper = namespace["Sample"]
     assert isinstance(wrapper, type)
     parameters = inspect.signature(wrapper.__init__).parameters
@@ -76,7 +128,7 @@ def test_generated_module_is_valid_and_mirrors_the_fixture() -> None:
 
 
 def test_docstring_keeps_upstream_text_exactly() -> None:
-    tree = ast.parse((GOLDEN / "sample.py").read_text(encoding="utf-8"))
+    tree = ast.parse(_read("golden_own/sample.py"))
     wrapper = next(node for node in tree.body if isinstance(node, ast.ClassDef))
     doc = ast.get_docstring(wrapper) or ""
     assert 'whose docs say """three quotes"""' in doc
@@ -96,9 +148,9 @@ def test_docstring_keeps_upstream_text_exactly() -> None:
 
 
 def test_fallbacks_are_listed_and_commented() -> None:
-    fallbacks = (GOLDEN / "deviations.txt").read_text(encoding="utf-8")
+    fallbacks = _read("golden_own/deviations.txt")
     assert "sample.callback: collections.abc.Callable[[int], int]" in fallbacks
-    module = (GOLDEN / "sample.py").read_text(encoding="utf-8")
+    module = _read("golden_own/sample.py")
     assert "callback: Any | None = None,  # upstream type: collections.abc.Callable[[int], int]" in module
     assert "sample.flag_as_int: False -> 0" in fallbacks
     assert "flag_as_int: int = 0,  # upstream default: False" in module
@@ -107,10 +159,10 @@ def test_fallbacks_are_listed_and_commented() -> None:
 def test_yaml_config_lists_every_parameter_with_its_default() -> None:
     import yaml
 
-    text = (GOLDEN / "lerobot_sample.yaml").read_text(encoding="utf-8")
+    text = _read("golden_own/configs/lerobot_sample.yaml")
     config = yaml.safe_load(text)
     init_args = config["model"]["init_args"]
-    assert config["model"]["class_path"] == "getiaction.policies.lerobot.Sample"
+    assert config["model"]["class_path"] == "golden_own.Sample"
     assert init_args["modes"] == {"a": "SLOW", "b": "FAST"}
     assert init_args["inner_changed"] == {"width": 8, "names": ["a"]}
     assert init_args["shape"] == [3, 96, 96]
@@ -119,3 +171,33 @@ def test_yaml_config_lists_every_parameter_with_its_default() -> None:
     assert init_args["flag_as_int"] == 0
     assert "required" not in init_args and "# required: required (no upstream default)" in text
     assert '    # How many "steps" to take, read from C:\\path\\to\\file.\n    steps: 10' in text
+
+
+def test_a_plugins_files_name_the_plugin_not_lerobot() -> None:
+    page = _read("golden_plugin/docs/sample.md")
+    assert "# `Sample`: the `sample` policy of the `lerobot_policy_sample` plugin" in page
+    assert "from golden_plugin import Sample" in page
+    assert "The plugin's homepage: <https://example.org/sample>." in page
+    assert "Install: `pip install 'lerobot_policy_sample==0.0.1'`" in page
+    assert "github.com/huggingface/lerobot" not in page and "no extra needed" not in page
+    assert "LeRobot's `sample`" not in page
+    assert "[`golden_plugin/configs/lerobot_sample.yaml`](../configs/lerobot_sample.yaml)" in page
+    module = _read("golden_plugin/sample.py")
+    assert module.startswith(
+        "# Generated by getiaction codegen from lerobot==0.0.0, lerobot_policy_sample==0.0.1, "
+        "codegen_fixtures.sample_config.SampleConfig.\n# DO NOT EDIT: regenerate with `getiaction generate "
+        "--plugin lerobot_policy_sample --package golden_plugin --output golden_plugin`."
+    )
+    assert (
+        '"""Typed Lightning wrapper for the ``sample`` policy of the ``lerobot_policy_sample`` plugin."""'
+        in module
+    )
+    init = _read("golden_plugin/__init__.py")
+    assert (
+        'POLICY_PLUGINS: dict[str, tuple[str, str]] = {\n    "sample": ("lerobot_policy_sample", "0.0.1"),'
+        in init
+    )
+    assert "plugins=POLICY_PLUGINS" in init and "LeRobotPolicy" not in init.split('"""')[2]
+    index = _read("golden_plugin/docs/README.md")
+    assert 'golden_plugin = "golden_plugin"' in index  # the entry point to declare
+    assert 'module = ["codegen_fixtures.*", "lerobot.*"]' in index  # the one mypy override, if wanted

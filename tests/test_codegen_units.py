@@ -10,11 +10,11 @@ from collections.abc import Callable
 
 import pytest
 
-from codegen.docs import split_docstring
-from codegen.ir import ImportRef, UnionType, UnmappedType
-from codegen.render import escape_docstring_line
-from codegen.typemap import type_expr
-from codegen.values import UnrenderableValue, value_expr
+from getiaction.codegen.docs import split_docstring
+from getiaction.codegen.exprs import ImportRef, UnionType, UnmappedType
+from getiaction.codegen.text import escape_docstring_line
+from getiaction.codegen.typemap import type_expr
+from getiaction.codegen.values import UnrenderableValue, value_expr
 
 
 class Color(enum.Enum):

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from plugin_fixture import generate, importable, write_plugin
 
 README = Path(__file__).parent.parent / "README.md"
 
@@ -76,6 +77,10 @@ def test_every_python_block_of_the_readme_runs(tmp_path: Path) -> None:
     make_pusht_stand_in(tmp_path / "lerobot_home")
     make_pusht_stand_in(tmp_path / "lerobot_home", "my-user/pick-place", camera="observation.images.top")
     make_backbone_stand_ins(tmp_path / "torch_home")
+    # "Your own policy": the toy plugin installed, its package generated as the README's command does.
+    site = write_plugin(tmp_path / "site")
+    with importable(site):
+        assert generate(tmp_path / "project", package="mypkg.policies", output="src/mypkg/policies") == 0
     script = tmp_path / "readme.py"
     blocks = python_blocks(README.read_text(encoding="utf-8"))
     script.write_text("\n\n".join(blocks), encoding="utf-8")
@@ -86,6 +91,7 @@ def test_every_python_block_of_the_readme_runs(tmp_path: Path) -> None:
         "HF_HUB_OFFLINE": "1",
         "HF_DATASETS_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",
+        "PYTHONPATH": os.pathsep.join([str(site), str(tmp_path / "project" / "src")]),
     }
     work = tmp_path / "work"
     work.mkdir()
@@ -95,3 +101,4 @@ def test_every_python_block_of_the_readme_runs(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-4000:]
     assert (work / "outputs" / "readme" / "my_act" / "model.safetensors").is_file()
     assert (work / "outputs" / "readme" / "my_act_lora" / "adapter_model.safetensors").is_file()
+    assert (work / "outputs" / "readme" / "my_toy" / "model.safetensors").is_file()

@@ -47,6 +47,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         from getiaction.evaluation import main as evaluate
 
         raise SystemExit(evaluate(args[1:]))
+    if args[:1] == ["generate"]:
+        from getiaction.codegen.cli import main as generate
+
+        raise SystemExit(generate(args[1:]))
     if argv is None:
         sys.argv[1:] = args  # LightningCLI reads sys.argv itself (and warns when given both)
     try:
@@ -275,6 +279,9 @@ def _explicit_spec(spec: Mapping[str, Any], command_line: Mapping[str, Any]) -> 
         )
     parameters = {**(init_args.pop("policy_config", None) or {}), **init_args}
     wrapper = wrapper_class(policy_name)
+    if wrapper.__name__ == "LeRobotPolicy":  # an installed plugin's policy no generated package wraps
+        universal = {"policy_name": policy_name, "policy_config": parameters}
+        return {"class_path": "getiaction.policies.lerobot.LeRobotPolicy", "init_args": universal}
     known = wrapper_parameters(wrapper)
     for key in parameters:
         if key not in known:

@@ -32,11 +32,12 @@ def is_available() -> bool:
     return True
 
 
-def require_lerobot(generated_for: str) -> None:
+def require_lerobot(generated_for: str, record: _registry.WrapperPackage | None = None) -> None:
     """Refuse to go on without LeRobot, or with a release other than the wrappers were generated from.
 
     An error, not a warning: another release's configs differ in fields and defaults (Diffusion's
     ``horizon`` went 16 -> 64), so the typed signatures would silently configure something else.
+    ``record``: the generated package asking, whose own regenerate command the message names.
     """
     installed = installed_lerobot_version()
     if installed is None or not is_available():
@@ -45,11 +46,23 @@ def require_lerobot(generated_for: str) -> None:
             f"pip install getiaction (it pins lerobot=={generated_for}), or `uv sync` in a checkout"
         )
     if installed != generated_for:
+        if record is not None and record.plugins:
+            plugins = " ".join(f"--plugin {name}" for name in sorted({p[0] for p in record.plugins.values()}))
+            regenerate = (
+                f"regenerate them for lerobot {installed} with a getiaction release for it: "
+                f"getiaction generate {plugins} --package {record.name} ..."
+            )
+            whose = f"{record.name}'s wrappers were"
+        else:
+            regenerate = (
+                f"regenerate them for lerobot {installed} in a getiaction checkout: python -m codegen "
+                "(README: 'Regenerating on a LeRobot upgrade')"
+            )
+            whose = "getiaction's wrappers were"
         raise LeRobotVersionError(
-            f"getiaction's wrappers were generated from lerobot=={generated_for}, but lerobot {installed} is "
-            f"installed, whose policy configs differ. Either install the release they were generated from: "
-            f"pip install 'lerobot=={generated_for}'; or regenerate them for lerobot {installed} in a "
-            "getiaction checkout: python -m codegen (README: 'Regenerating on a LeRobot upgrade')."
+            f"{whose} generated from lerobot=={generated_for}, but lerobot {installed} is installed, whose "
+            f"policy configs differ. Either install the release they were generated from: pip install "
+            f"'lerobot=={generated_for}'; or {regenerate}."
         )
 
 
@@ -62,7 +75,7 @@ def import_guard(package: str) -> Callable[[str], AbstractContextManager[None]]:
         record = _registry.package(package)
         if record is None:  # the package registers itself before its first lazy export
             raise RuntimeError(f"{package} did not register its wrappers")
-        require_lerobot(record.lerobot_version)
+        require_lerobot(record.lerobot_version, record)
         policy_type = {class_name: key for key, class_name in record.classes.items()}.get(name)
         if policy_type is not None:
             require_plugin(record, policy_type)
@@ -109,12 +122,7 @@ def missing_extra_hint(policy_type: str | None, subject: str) -> Iterator[None]:
         missing = (error.name or "").split(".")[0] if isinstance(error, ModuleNotFoundError) else None
         if missing in _CORE:
             raise
-        registered = _registry.entry(policy_type) if policy_type else None
-        install = (
-            registered.package.install_hint(policy_type)
-            if registered is not None and policy_type is not None
-            else "pip install 'getiaction[all]'"
-        )
+        install = _install_hint(policy_type)
         # LeRobot's require_package says "'transformers' is required but not installed. Install it with:
         # pip install 'lerobot[...]'" (unpinned): keep the package's name, give our command.
         named = re.match(r"'([^']+)' is required but not installed", str(error))
@@ -123,3 +131,15 @@ def missing_extra_hint(policy_type: str | None, subject: str) -> Iterator[None]:
         raise MissingExtraError(
             f"{subject} needs optional dependencies: {detail}. Install them with: {install}"
         ) from error
+
+
+def _install_hint(policy_type: str | None) -> str:
+    """What installs a policy's dependencies: its generated package's extra or plugin, else the plugin that
+    registers it, else every extra of getiaction."""
+    registered = _registry.entry(policy_type) if policy_type else None
+    if registered is not None and policy_type is not None:
+        return registered.package.install_hint(policy_type)
+    plugin = _registry.plugin_of(policy_type) if policy_type else None
+    if plugin is not None:
+        return f"pip install '{plugin[0]}=={plugin[1]}' (the plugin that registers {policy_type!r})"
+    return "pip install 'getiaction[all]'"

@@ -178,10 +178,12 @@ class ConstructionMixin(LightningModule, Generic[ConfigT]):
 
     def _record_hyperparameters(self) -> None:
         # Plain JSON values only: checkpoints load with `weights_only=True`. `_class_path` names the explicit
-        # wrapper, so LightningCLI's `--ckpt_path` rebuilds the same class from them.
-        self._set_hparams(
-            {"_class_path": self._class_path(), **plain_fields(self._config), **self._options.plain()}
-        )
+        # wrapper, so LightningCLI's `--ckpt_path` rebuilds the same class from them (the universal class
+        # holding a plugin's policy that no generated package wraps, with its name).
+        hparams = {"_class_path": self._class_path(), **plain_fields(self._config), **self._options.plain()}
+        if getattr(type(self), "config_class", None) is None and _registry.entry(self.policy_type) is None:
+            hparams["policy_name"] = self.policy_type
+        self._set_hparams(hparams)
 
     def _class_path(self) -> str:
         """The importable path of the explicit wrapper class of this module's policy."""

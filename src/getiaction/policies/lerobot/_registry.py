@@ -8,7 +8,9 @@ runtime up into generated code. Importing this module imports nothing heavy.
 
 A package that has not been imported yet is found through the ``getiaction.wrappers`` entry point group
 (``[project.entry-points."getiaction.wrappers"] mypkg = "mypkg.policies"``), which ``getiaction
-generate`` asks its users to declare.
+generate`` asks its users to declare. A policy type neither a package nor LeRobot's registry knows makes
+the runtime import the installed LeRobot plugins first, as LeRobot's own scripts do at start
+(``register_third_party_plugins``, once per process).
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ class WrapperEntry:
 _PACKAGES: dict[str, WrapperPackage] = {}
 _BY_TYPE: dict[str, WrapperEntry] = {}
 _ENTRY_POINTS_LOADED = False
+_PLUGINS_SEEN: set[str] = set()  # the LeRobot plugin distributions import_plugins has imported (or tried)
 
 
 def register_wrappers(
@@ -122,6 +125,83 @@ def registered_types() -> list[str]:
     """Every policy type some registered package has a wrapper for, sorted."""
     _load_entry_points()
     return sorted(_BY_TYPE)
+
+
+def lerobot_config_class(policy_type: str) -> Any:
+    """The config class LeRobot's registry holds for ``policy_type`` (a built-in policy's, or an installed
+    plugin's), or None. Installed plugins are imported on the first type the registry does not know."""
+    PreTrainedConfig = _lerobot_registry()
+    if policy_type not in PreTrainedConfig.get_known_choices():
+        import_plugins()
+    if policy_type not in PreTrainedConfig.get_known_choices():
+        return None
+    return PreTrainedConfig.get_choice_class(policy_type)
+
+
+def lerobot_policy_types() -> list[str]:
+    """Every policy type LeRobot's registry knows, installed plugins' included, sorted."""
+    PreTrainedConfig = _lerobot_registry()
+    import_plugins()
+    return sorted(PreTrainedConfig.get_known_choices())
+
+
+def import_plugins() -> None:
+    """Import every installed LeRobot plugin (``lerobot_policy_*`` and the rest), as LeRobot's scripts do.
+
+    LeRobot logs a plugin that fails to import and goes on; so does this. Nothing is imported again until
+    a plugin distribution appears that was not installed before.
+    """
+    installed = {dist.metadata.get("Name") or "" for dist in importlib.metadata.distributions()}
+    plugins = {name for name in installed if name.startswith("lerobot_")}
+    if plugins <= _PLUGINS_SEEN:
+        return
+    _PLUGINS_SEEN.update(plugins)
+    _lerobot_registry()  # the built-in configs register first
+    from lerobot.utils.import_utils import register_third_party_plugins
+
+    register_third_party_plugins()
+
+
+def plugin_of(policy_type: str) -> tuple[str, str] | None:
+    """The plugin distribution that registers ``policy_type`` and its release, or None for LeRobot's own.
+
+    A generated package's record names the release its wrapper mirrors (so this works with the plugin
+    uninstalled); otherwise the installed distribution holding the registered config class is asked.
+    """
+    for record in _PACKAGES.values():
+        if policy_type in record.plugins:
+            return record.plugins[policy_type]
+    config_class = lerobot_config_class(policy_type)
+    top = None if config_class is None else config_class.__module__.split(".")[0]
+    if top is None or top == "lerobot":
+        return None
+    for distribution in importlib.metadata.packages_distributions().get(top, []):
+        return distribution, importlib.metadata.version(distribution)
+    return None
+
+
+def unknown_type_hint(policy_type: str) -> str:
+    """What to install for a policy type nothing installed registers (one sentence, leading space)."""
+    _load_entry_points()
+    for record in _PACKAGES.values():
+        if policy_type in record.plugins:
+            distribution, version = record.plugins[policy_type]
+            return (
+                f" It is the policy of the plugin {distribution}, which {record.name} wraps: "
+                f"pip install '{distribution}=={version}'."
+            )
+    return (
+        " If it comes from a LeRobot policy plugin, install that plugin (LeRobot imports the installed "
+        "distributions named lerobot_policy_<name>)."
+    )
+
+
+def _lerobot_registry() -> Any:
+    """LeRobot's config registry, ``PreTrainedConfig``, with every built-in policy's config registered."""
+    import lerobot.policies  # noqa: F401  # imports every built-in config
+    from lerobot.configs.policies import PreTrainedConfig
+
+    return PreTrainedConfig
 
 
 def _load_entry_points() -> None:

@@ -21,6 +21,7 @@ from torch import Tensor
 
 from getiaction._lerobot.version import lerobot_version
 from getiaction.errors import ConfigTypeError, SavedPolicyError
+from getiaction.policies.lerobot import _registry
 from getiaction.policies.lerobot._config import decode_config, field_names, plain_fields
 from getiaction.policies.lerobot._features import converted_feature_fields
 from getiaction.policies.lerobot._legacy_names import parameter_hint
@@ -32,8 +33,9 @@ from getiaction.policies.lerobot._stats import TensorStats
 PROVENANCE_FILE = "getiaction.json"
 # Under this key a Lightning checkpoint holds what its state dict cannot.
 CHECKPOINT_KEY = "getiaction"
-# Lightning writes these into hyperparameters for its own use; they are not policy parameters.
-LIGHTNING_HPARAMS = ("_class_path", "_instantiator")
+# Written into hyperparameters to name the class (by Lightning, and by the universal wrapper holding a plugin's
+# policy no generated package wraps); they are not policy parameters.
+LIGHTNING_HPARAMS = ("_class_path", "_instantiator", "policy_name")
 PROCESSOR_FILES = (f"{POLICY_PREPROCESSOR_DEFAULT_NAME}.json", f"{POLICY_POSTPROCESSOR_DEFAULT_NAME}.json")
 PROCESSOR_PREFIXES = (POLICY_PREPROCESSOR_DEFAULT_NAME, POLICY_POSTPROCESSOR_DEFAULT_NAME)
 # Files a pretrained save may hold; a directory with anything else is not ours to replace.
@@ -187,11 +189,13 @@ def _refuse_unknown_overrides(overrides: Mapping[str, Any], fields: set[str], su
 
 
 def config_class_for(policy_type: object, subject: str) -> type[PreTrainedConfig]:
-    """The config class LeRobot registers for a saved ``policy_type``, or an error naming ``subject``."""
-    known = sorted(PreTrainedConfig.get_known_choices())
-    if policy_type not in known:
+    """The config class LeRobot registers for a saved ``policy_type`` (installed plugins imported first, as
+    LeRobot does), or an error naming ``subject`` and what to install."""
+    config_class: type[PreTrainedConfig] | None = _registry.lerobot_config_class(str(policy_type))
+    if config_class is None:
+        known = _registry.lerobot_policy_types()
         raise SavedPolicyError(
-            f"{subject}: policy type {policy_type!r} is not one lerobot {lerobot_version()} knows ({known})"
+            f"{subject}: policy type {policy_type!r} is not one lerobot {lerobot_version()} knows ({known})."
+            + _registry.unknown_type_hint(str(policy_type))
         )
-    config_class: type[PreTrainedConfig] = PreTrainedConfig.get_choice_class(str(policy_type))
     return config_class

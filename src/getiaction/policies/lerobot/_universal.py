@@ -1,4 +1,9 @@
-"""``LeRobotPolicy``: any generated wrapper, chosen by LeRobot policy name at run time."""
+"""``LeRobotPolicy``: any generated wrapper, chosen by LeRobot policy name at run time.
+
+A name resolves to the generated class some registered package holds (getiaction's own, or a user's
+package of plugin wrappers); an installed plugin's policy that no package wraps is held by
+``LeRobotPolicy`` itself, on the plugin's own config class from LeRobot's registry.
+"""
 
 from __future__ import annotations
 
@@ -24,17 +29,30 @@ if TYPE_CHECKING:
 
 
 def wrapper_class(policy_name: str) -> type[LeRobotPolicyModule[Any]]:
-    """The generated wrapper class for a LeRobot policy name (``"act"`` -> ``ACT``)."""
+    """The generated wrapper class for a LeRobot policy name (``"act"`` -> ``ACT``), or ``LeRobotPolicy``
+    itself for an installed plugin's policy that no generated package wraps."""
     registered = _registry.entry(policy_name)
-    if registered is None:
-        known = _registry.registered_types()
-        renamed = policy_type_hint(policy_name)  # after the registry: a plugin may register the old name
-        hint = f" {renamed}." if renamed is not None else did_you_mean(policy_name, known)
-        raise ConfigError(
-            f"Unknown LeRobot policy name {policy_name!r}.{hint} Valid names: {', '.join(known)}."
-        )
-    wrapper: type[LeRobotPolicyModule[Any]] = registered.load()
-    return wrapper
+    if registered is not None:
+        wrapper: type[LeRobotPolicyModule[Any]] = registered.load()
+        return wrapper
+    if _registry.lerobot_config_class(policy_name) is not None:
+        return LeRobotPolicy
+    known = sorted(set(_registry.registered_types()) | set(_registry.lerobot_policy_types()))
+    renamed = policy_type_hint(policy_name)  # after the registry: a plugin may register the old name
+    hint = f" {renamed}." if renamed is not None else did_you_mean(policy_name, known)
+    raise ConfigError(
+        f"Unknown LeRobot policy name {policy_name!r}.{hint} Valid names: {', '.join(known)}."
+        + _registry.unknown_type_hint(policy_name)
+    )
+
+
+def config_class(policy_name: str) -> type[PreTrainedConfig]:
+    """The config class a policy name's wrapper is configured with (the plugin's own, for the universal)."""
+    wrapper = wrapper_class(policy_name)
+    found: type[PreTrainedConfig] = (
+        _registry.lerobot_config_class(policy_name) if wrapper is LeRobotPolicy else wrapper.config_class
+    )
+    return found
 
 
 def wrapper_parameters(wrapper: type[LeRobotPolicyModule[Any]]) -> list[str]:
@@ -93,19 +111,20 @@ class LeRobotPolicy(LeRobotPolicyModule[PreTrainedConfig]):
         policy_name = fields.pop("policy_name", None)
         if not isinstance(policy_name, str):
             raise ConfigTypeError(f"LeRobotPolicy needs a policy_name (a string), got {policy_name!r}")
-        wrapper = wrapper_class(policy_name)
-        known = field_names(wrapper.config_class)
+        wrapper, configured = wrapper_class(policy_name), config_class(policy_name)
+        owner = configured.__name__ if wrapper is LeRobotPolicy else wrapper.__name__
+        known = field_names(configured)
         for name in fields:
             if name not in known:
-                hint = parameter_hint(name, [*known, "stats", *WRAPPER_OPTIONS], cls=wrapper.__name__)
+                hint = parameter_hint(name, [*known, "stats", *WRAPPER_OPTIONS], cls=owner)
                 if name == "config":
                     hint = " Give the parameters as keywords, or as a mapping in policy_config."
                 raise ConfigTypeError(
                     f"LeRobotPolicy({policy_name!r}) got an unexpected keyword argument {name!r}: "
-                    f"{wrapper.__name__} has no such parameter.{hint}"
+                    f"{owner} has no such parameter.{hint}"
                 )
         with missing_extra_hint(policy_name, cls.__name__):
-            return decode_parameters(wrapper.config_class, fields, subject=cls.__name__)
+            return decode_parameters(configured, fields, subject=cls.__name__)
 
     # `LeRobotPolicy.from_dataset("act", dataset)`, the name first as the original design reads, or
     # `LeRobotPolicy.from_dataset(dataset, policy_name="act")`, as every explicit class takes a dataset.
@@ -168,4 +187,4 @@ class LeRobotPolicy(LeRobotPolicyModule[PreTrainedConfig]):
 
     @classmethod
     def loads_policy_type(cls, policy_type: str) -> bool:
-        return policy_type in PreTrainedConfig.get_known_choices()
+        return _registry.lerobot_config_class(policy_type) is not None
