@@ -178,22 +178,9 @@ class ConstructionMixin(LightningModule, Generic[ConfigT]):
 
     def _record_hyperparameters(self) -> None:
         # Plain JSON values only: checkpoints load with `weights_only=True`. `_class_path` names the explicit
-        # wrapper, so LightningCLI's `--ckpt_path` rebuilds the same class from them (the universal class
-        # holding a plugin's policy that no generated package wraps, with its name).
-        hparams = {"_class_path": self._class_path(), **plain_fields(self._config), **self._options.plain()}
-        if getattr(type(self), "config_class", None) is None and _registry.entry(self.policy_type) is None:
-            hparams["policy_name"] = self.policy_type
-        self._set_hparams(hparams)
-
-    def _class_path(self) -> str:
-        """The importable path of the explicit wrapper class of this module's policy."""
-        cls = type(self)
-        registered = _registry.entry(self.policy_type)
-        if registered is not None and (
-            getattr(cls, "config_class", None) is None or _registry.entry_for_class(cls) == registered
-        ):
-            return registered.class_path  # the class, or the universal wrapper standing in for it
-        return f"{cls.__module__}.{cls.__qualname__}"
+        # wrapper, so LightningCLI's `--ckpt_path` rebuilds the same class from them.
+        naming = _registry.class_hparams(type(self), self.policy_type)
+        self._set_hparams({**naming, **plain_fields(self._config), **self._options.plain()})
 
     @property
     def _subject(self) -> str:

@@ -211,3 +211,15 @@ def _load_entry_points() -> None:
     _ENTRY_POINTS_LOADED = True
     for point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
         importlib.import_module(point.value)  # its __init__ registers it
+
+
+def class_hparams(cls: type, policy_type: str) -> dict[str, str]:
+    """The hyperparameters that name the class a module of ``cls`` holding ``policy_type`` rebuilds as:
+    the explicit wrapper's path (also for the universal wrapper standing in for it); a class of the user's
+    own, its own path; the universal wrapper holding a plugin's policy no package wraps, with its name."""
+    registered = entry(policy_type)
+    universal = getattr(cls, "config_class", None) is None
+    if registered is not None and (universal or entry_for_class(cls) == registered):
+        return {"_class_path": registered.class_path}
+    own = {"_class_path": f"{cls.__module__}.{cls.__qualname__}"}
+    return {**own, "policy_name": policy_type} if universal else own
