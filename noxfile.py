@@ -94,18 +94,21 @@ def quickstart(session: nox.Session) -> None:
     shutil.rmtree(outputs, ignore_errors=True)  # a fresh run: fresh checkpoints, logs, videos
     run(session, "getiaction", "fit", "--config", "configs/quickstart_pusht_act.yaml")
     eval_dir = str(outputs / "eval")
+    seed = "100000"  # start states seen neither in training nor by the rollouts during training
     run(
         session,
         "getiaction",
         "eval",
         "--policy",
         str(outputs / "checkpoints" / "last.ckpt"),
-        "--episodes",
-        "50",
-        "--videos",
-        "2",
-        "--output-dir",
-        eval_dir,
+        "--env.type=pusht",
+        "--env.obs_type=environment_state_agent_pos",
+        "--eval.n_episodes=50",
+        "--eval.batch_size=50",
+        "--eval.use_async_envs=false",
+        f"--seed={seed}",
+        "--max_episodes_rendered=2",
+        f"--output_dir={eval_dir}",
     )
     run(
         session,
@@ -115,6 +118,8 @@ def quickstart(session: nox.Session) -> None:
         "report",
         "--eval-dir",
         eval_dir,
+        "--seed",
+        seed,
         "--logs",
         str(outputs / "logs" / "fit"),
         "--plot",

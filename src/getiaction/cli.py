@@ -3,7 +3,7 @@
 getiaction fit --config configs/lerobot_act.yaml --model.init_args.dim_model 1024 --trainer.max_epochs 200
 getiaction fit --config configs/lerobot_diffusion.yaml --print_config
 getiaction validate --config configs/lerobot_act.yaml --ckpt_path outputs/.../last.ckpt
-getiaction eval --policy outputs/quickstart/checkpoints/last.ckpt --episodes 50  (getiaction.evaluation)
+getiaction eval --policy outputs/quickstart/checkpoints/last.ckpt --env.type=pusht  (getiaction.evaluation)
 
 ``LeRobotPolicy`` specs (``policy_name`` with the policy's parameters inline or in ``policy_config``)
 resolve to the explicit class before parsing, so they are validated against its typed signature and
@@ -13,6 +13,7 @@ write its checkpoints. Errors about the user's input print as one paragraph; ``-
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import inspect
 import json
@@ -20,7 +21,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import Any, TextIO, TypeGuard
 
 import draccus
 from jsonargparse import Namespace
@@ -39,28 +40,61 @@ _SUBCOMMANDS = ("fit", "validate", "test", "predict")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Console script entry point: ``getiaction eval ...`` rolls a policy out, the rest is LightningCLI."""
+    """Console script entry point: ``getiaction eval ...`` runs LeRobot's evaluator, the rest is LightningCLI."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or os.environ.get("GETIACTION_DEBUG", "") not in ("", "0")
     args = [arg for arg in args if arg != "--debug"]
-    if args[:1] == ["eval"]:
-        from getiaction.evaluation import main as evaluate
-
-        raise SystemExit(evaluate(args[1:]))
-    if args[:1] == ["generate"]:
+    if not args or args[0] in ("-h", "--help"):
+        # LightningCLI's own help knows its subcommands only: list them all here, eval and generate included.
+        print_help(sys.stdout if args else sys.stderr)
+        sys.exit(0 if args else 2)
+    if args[0] == "generate":
         from getiaction.codegen.cli import main as generate
 
         raise SystemExit(generate(args[1:]))
     if argv is None:
         sys.argv[1:] = args  # LightningCLI reads sys.argv itself (and warns when given both)
     try:
-        run_cli(None if argv is None else args)
+        if args[0] == "eval":
+            from getiaction.evaluation.command import main as evaluate
+
+            evaluate(args[1:])
+        else:
+            run_cli(None if argv is None else args)
     except Exception as error:
         cause = _input_error(error)
         if cause is None or debug:
             raise
         print(f"getiaction: error: {cause}\n(run with --debug to see the traceback)", file=sys.stderr)
         sys.exit(2)
+
+
+def print_help(file: TextIO) -> None:
+    """``getiaction --help``: every subcommand with a one-line description, LightningCLI's and ``eval``."""
+    from lightning.pytorch import Trainer
+
+    parser = argparse.ArgumentParser(
+        prog="getiaction",
+        description="Typed PyTorch Lightning wrappers for every LeRobot policy: train them with LightningCLI, "
+        "evaluate them with LeRobot's own evaluator.",
+        epilog="`getiaction <subcommand> --help` lists a subcommand's options. --debug (or GETIACTION_DEBUG=1) "
+        "shows the traceback of an input error instead of its one-paragraph message.",
+    )
+    subcommands = parser.add_subparsers(
+        title="subcommands", metavar="{" + ",".join([*_SUBCOMMANDS, "eval", "generate"]) + "}"
+    )
+    for name in LightningCLI.subcommands():
+        subcommands.add_parser(name, help=_first_sentence(inspect.getdoc(getattr(Trainer, name))))
+    subcommands.add_parser("eval", help="Evaluate a policy in simulation, by lerobot-eval.")
+    subcommands.add_parser(
+        "generate", help="Render typed wrappers for LeRobot policy plugins into your package."
+    )
+    parser.print_help(file)
+
+
+def _first_sentence(doc: str | None) -> str:
+    text = " ".join((doc or "").split("\n\n")[0].split())
+    return text.split(". ")[0].rstrip(".") + "."
 
 
 def _input_error(error: BaseException) -> BaseException | None:

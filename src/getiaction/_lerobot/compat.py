@@ -19,10 +19,8 @@ from packaging.version import Version
 from getiaction._lerobot.version import lerobot_version
 
 if TYPE_CHECKING:
-    import gymnasium as gym
     from lerobot.datasets import EpisodeAwareSampler, LeRobotDataset, LeRobotDatasetMetadata
     from lerobot.datasets.sampler import EpisodeAwareSampler as _UpstreamSampler
-    from lerobot.envs.utils import NEW_ROLLOUT_OPTION
     from lerobot.transforms import ImageTransforms, ImageTransformsConfig
     from lerobot.utils.collate import lerobot_collate_fn
     from lerobot.utils.constants import IMAGENET_STATS
@@ -51,10 +49,6 @@ else:
         from lerobot.utils.collate import lerobot_collate_fn
     except ImportError:  # 0.4, 0.5: datasets have no language columns (see has_language_columns)
         lerobot_collate_fn = None
-    try:  # 0.6
-        from lerobot.envs.utils import NEW_ROLLOUT_OPTION
-    except ImportError:  # 0.4, 0.5: no FreezeAfterEpisodeEnd upstream; ours reads this
-        NEW_ROLLOUT_OPTION = "lerobot_new_rollout"
     from lerobot.datasets.sampler import EpisodeAwareSampler  # the module path of 0.4 to 0.6
 
     _UpstreamSampler = EpisodeAwareSampler
@@ -62,7 +56,6 @@ else:
 __all__ = [
     "IMAGENET_STATS",
     "LEROBOT_TRAIN_AUTOCASTS",
-    "NEW_ROLLOUT_OPTION",
     "UINT8_FRAMES",
     "EpisodeAwareSampler",
     "ImageTransforms",
@@ -72,7 +65,6 @@ __all__ = [
     "absolute_to_relative_idx",
     "dataset_to_policy_features",
     "depth_keys",
-    "freeze_after_episode_end",
     "has_language_columns",
     "lerobot_collate_fn",
     "pretrained_revision",
@@ -218,44 +210,3 @@ def relative_actions_step() -> str:
         if "relative_actions_processor" in registered
         else "delta_actions_processor"
     )
-
-
-# --- evaluation ---------------------------------------------------------------------------------------
-
-
-def freeze_after_episode_end(
-    env_fn: Callable[[], gym.Env[Any, Any]],
-) -> Callable[[], gym.Env[Any, Any]]:
-    """LeRobot's ``freeze_after_episode_end`` (0.6), or the same wrapper on earlier releases."""
-    try:
-        from lerobot.envs.utils import freeze_after_episode_end as upstream
-    except ImportError:  # 0.4, 0.5
-        pass
-    else:
-        return upstream(env_fn)
-    import gymnasium
-
-    class FreezeAfterEpisodeEnd(gymnasium.Wrapper[Any, Any, Any, Any]):
-        """LeRobot 0.6's: a finished episode's last transition replayed until a reset that carries
-        ``NEW_ROLLOUT_OPTION`` (gymnasium's autoreset carries none)."""
-
-        def __init__(self, env: gym.Env[Any, Any]) -> None:
-            super().__init__(env)
-            self._frozen: tuple[Any, Any, Any, Any, Any] | None = None
-
-        def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, Any]:
-            if self._frozen is not None and not (options or {}).get(NEW_ROLLOUT_OPTION):
-                observation, _, _, _, info = self._frozen
-                return observation, info
-            self._frozen = None
-            return self.env.reset(seed=seed, options=options)
-
-        def step(self, action: Any) -> tuple[Any, Any, Any, Any, Any]:
-            if self._frozen is not None:
-                return self._frozen
-            observation, reward, terminated, truncated, info = self.env.step(action)
-            if terminated or truncated:
-                self._frozen = (observation, 0.0, terminated, truncated, info)
-            return observation, reward, terminated, truncated, info
-
-    return lambda: FreezeAfterEpisodeEnd(env_fn())
