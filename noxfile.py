@@ -213,7 +213,7 @@ def upgrade(session: nox.Session) -> None:
         python,
         f"lerobot[dataset,diffusion,accelerate-dep]=={version}",
         *project["project"]["dependencies"][1:],  # lightning, jsonargparse
-        *project["optional-dependencies"]["generate"],  # the generator, its pinned ruff
+        *project["project"]["optional-dependencies"]["generate"],  # the generator, its pinned ruff
         pins["mypy"],
         pins["pytest"],
         "packaging",

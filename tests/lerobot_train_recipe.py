@@ -18,7 +18,7 @@ import torch
 from lerobot.configs.default import PeftConfig
 from lerobot.configs.policies import PreTrainedConfig
 from lerobot.policies.factory import make_policy, make_pre_post_processors
-from lerobot.processor import rename_stats
+from lerobot.processor.rename_processor import rename_stats  # exported by lerobot.processor from 0.6 only
 
 
 def finetune_policy(

@@ -21,6 +21,7 @@ from getiaction._lerobot.version import lerobot_version
 if TYPE_CHECKING:
     from lerobot.datasets import EpisodeAwareSampler, LeRobotDataset, LeRobotDatasetMetadata
     from lerobot.datasets.sampler import EpisodeAwareSampler as _UpstreamSampler
+    from lerobot.processor.rename_processor import rename_stats
     from lerobot.transforms import ImageTransforms, ImageTransformsConfig
     from lerobot.utils.collate import lerobot_collate_fn
     from lerobot.utils.constants import IMAGENET_STATS
@@ -51,6 +52,9 @@ else:
         lerobot_collate_fn = None
     from lerobot.datasets.sampler import EpisodeAwareSampler  # the module path of 0.4 to 0.6
 
+    # Exported by lerobot.processor from 0.6 only; its module is the same in 0.5 and 0.6.
+    from lerobot.processor.rename_processor import rename_stats
+
     _UpstreamSampler = EpisodeAwareSampler
 
 __all__ = [
@@ -70,6 +74,7 @@ __all__ = [
     "pretrained_revision",
     "processor_revision",
     "relative_actions_step",
+    "rename_stats",
 ]
 
 # lerobot_train autocasts from the policy's `dtype`/`use_amp` from 0.6 on; before, it trained in full

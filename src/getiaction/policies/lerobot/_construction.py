@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar
 
 import torch
 from lerobot.configs.policies import PreTrainedConfig
-from lerobot.processor import rename_stats
 from lightning.pytorch import LightningModule
 
+from getiaction._lerobot.compat import rename_stats
 from getiaction._lerobot.datasets import dataset_metadata, training_stats
 from getiaction.errors import FeatureError
 from getiaction.policies.lerobot import _registry
