@@ -35,7 +35,7 @@ def run(session: nox.Session, *args: str) -> None:
 def tests(session: nox.Session) -> None:
     """The default test suite: generator, wrappers, equivalence with LeRobot, CLI (tiny, CPU, offline)."""
     sync(session)
-    run(session, "pytest", "-m", "not slow and not vla", *session.posargs)
+    run(session, "pytest", "-m", "not vla", *session.posargs)
 
 
 @nox.session
@@ -43,13 +43,6 @@ def vla(session: nox.Session) -> None:
     """The 14 VLA-type policies, tiny and offline: select_action and training equal to native LeRobot."""
     sync(session)
     run(session, "pytest", "-m", "vla", *session.posargs)
-
-
-@nox.session
-def slow(session: nox.Session) -> None:
-    """Longer checks kept out of the default run."""
-    sync(session)
-    run(session, "pytest", "-m", "slow", *session.posargs)
 
 
 @nox.session
