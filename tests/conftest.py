@@ -49,3 +49,11 @@ def tiny_meta(tiny_dataset_root: Path) -> Any:
 def _quiet_upstream_device_warnings() -> None:
     # Every LeRobot config without a device logs that it falls back to CPU; say it once, not per test.
     logging.getLogger("lerobot.configs.policies").setLevel(logging.ERROR)
+
+
+@pytest.fixture
+def world(tiny_meta: Any, tiny_dataset_root: Path, tmp_path: Path) -> Any:
+    """What the bad-input tables act in (tests/bad_input_world.py)."""
+    from bad_input_world import World
+
+    return World(tiny_meta, tiny_dataset_root, tmp_path)

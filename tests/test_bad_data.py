@@ -10,7 +10,6 @@ Parameters and names are in ``test_bad_input.py``.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
 import torch
@@ -38,7 +37,6 @@ from bad_input_world import (
 )
 from tiny import REPO_ID
 
-from getiaction._lerobot.compat import LeRobotDatasetMetadata
 from getiaction.data.lerobot import LeRobotDataModule
 from getiaction.errors import (
     BatchError,
@@ -297,11 +295,6 @@ CASES: dict[str, Case] = {
         ("eval_split", "[0, 1)", "1.5"),
     ),
 }
-
-
-@pytest.fixture
-def world(tiny_meta: LeRobotDatasetMetadata, tiny_dataset_root: Path, tmp_path: Path) -> World:
-    return World(tiny_meta, tiny_dataset_root, tmp_path)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

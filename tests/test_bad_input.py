@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import pytest
 from bad_input_world import ACT_MAPPING, TINY, Case, World, assert_fails_clearly
 from lerobot.policies.act.configuration_act import ACTConfig
 from tiny import TINY_CONFIGS
 
-from getiaction._lerobot.compat import LeRobotDatasetMetadata
 from getiaction.cli import resolve_universal_specs
 from getiaction.errors import ConfigError, ConfigTypeError, FeatureError
 from getiaction.policies.lerobot import ACT, TDMPC, Diffusion, LeRobotPolicy, MultiTaskDiT, VQBeT
@@ -294,11 +292,6 @@ CASES: dict[str, Case] = {
         ("observation.state", "not ACTION"),
     ),
 }
-
-
-@pytest.fixture
-def world(tiny_meta: LeRobotDatasetMetadata, tiny_dataset_root: Path, tmp_path: Path) -> World:
-    return World(tiny_meta, tiny_dataset_root, tmp_path)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

@@ -22,16 +22,7 @@ class InferenceMixin(ConstructionMixin[ConfigT]):
         uint8 camera frames are scaled to [0, 1] and float64 values cast to float32, as in training.
         """
         policy, preprocessor, postprocessor = self._prepared_policy()
-        check_batch(
-            observation,
-            self._config,
-            subject=self._subject,
-            training=False,
-            rename_map=self._options.rename_map,
-        )
-        action = policy.select_action(
-            preprocessor(as_model_inputs(observation, self._config, self._options.rename_map))
-        )
+        action = policy.select_action(preprocessor(self._model_inputs(observation, history=False)))
         return postprocessor(action)
 
     @torch.no_grad()
@@ -43,18 +34,22 @@ class InferenceMixin(ConstructionMixin[ConfigT]):
         keeps the history itself.
         """
         policy, preprocessor, postprocessor = self._prepared_policy()
+        history = int(getattr(self._config, "n_obs_steps", 1)) > 1
+        chunk = policy.predict_action_chunk(preprocessor(self._model_inputs(observation, history=history)))
+        return postprocessor(chunk)
+
+    def _model_inputs(self, observation: dict[str, Any], *, history: bool) -> dict[str, Any]:
+        """The observation checked and converted as training's batches are, before the preprocessor."""
+        rename_map = self._options.rename_map
         check_batch(
             observation,
             self._config,
             subject=self._subject,
             training=False,
-            rename_map=self._options.rename_map,
-            history=int(getattr(self._config, "n_obs_steps", 1)) > 1,
+            rename_map=rename_map,
+            history=history,
         )
-        chunk = policy.predict_action_chunk(
-            preprocessor(as_model_inputs(observation, self._config, self._options.rename_map))
-        )
-        return postprocessor(chunk)
+        return as_model_inputs(observation, self._config, rename_map)
 
     def reset(self) -> None:
         """Clear the policy's action and observation queues (call when an episode starts)."""
