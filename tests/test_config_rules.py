@@ -25,7 +25,16 @@ from tiny import TINY_CONFIGS
 
 import getiaction.policies.lerobot as wrappers
 from getiaction.errors import ConfigError, ConfigTypeError
-from getiaction.policies.lerobot import ACT, TDMPC, XVLA, Evo1, GaussianActor, LeRobotPolicy, MultiTaskDiT
+from getiaction.policies.lerobot import (
+    ACT,
+    TDMPC,
+    XVLA,
+    Evo1,
+    GaussianActor,
+    LeRobotPolicy,
+    MultiTaskDiT,
+    SmolVLA,
+)
 from getiaction.policies.lerobot import _config as config_tables
 from getiaction.policies.lerobot._config import check_value_ranges, decode_config, plain_fields
 from getiaction.policies.lerobot._constraints import RULES, check_constraints
@@ -92,6 +101,7 @@ def test_every_policys_defaults_pass_every_rule(policy_type: str) -> None:
 OTHER_RULES: list[tuple[type[Any], dict[str, Any], tuple[str, ...]]] = [
     (Evo1, {"embed_dim": 32, "num_heads": 3}, ("embed_dim (32)", "num_heads (3)")),
     (Evo1, {"embed_dim": 33, "num_heads": 3}, ("embed_dim must be even", "33")),
+    (SmolVLA, {"num_vlm_layers": 16, "num_expert_layers": 3}, ("num_vlm_layers (16)", "15 or 18")),
     (XVLA, {"hidden_size": 100, "num_heads": 16}, ("hidden_size (100)", "num_heads (16)", "96 or 112")),
     (MultiTaskDiT, {"hidden_dim": 24, "num_heads": 8}, ("use_rope", "24 / 8 = 3", "even")),
     (MultiTaskDiT, {"timestep_embed_dim": 2}, ("timestep_embed_dim", "even and at least 4")),

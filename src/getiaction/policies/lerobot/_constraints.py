@@ -286,6 +286,16 @@ RULES: Mapping[str, tuple[Rule, ...]] = {
         Rule(("use_rope", "hidden_dim", "num_heads"), _rope_head_dim),
         _even_embedding("timestep_embed_dim", "modeling_multi_task_dit.py:403"),
     ),
+    "smolvla": (
+        # smolvlm_with_expert.py:114 asserts it after loading the VLM; the expert's layers then pair with
+        # every (num_vlm_layers // num_expert_layers)-th VLM layer (:399). num_vlm_layers <= 0 keeps the
+        # VLM's own depth, unknown offline, and num_expert_layers <= 0 matches it: both skip the rule.
+        _divisible(
+            "num_vlm_layers",
+            "num_expert_layers",
+            "the action expert's layers are spread evenly over the VLM's (smolvlm_with_expert.py:114)",
+        ),
+    ),
     "tdmpc": (
         Rule(("use_mpc", "n_elites", "n_gaussian_samples", "n_pi_samples"), _tdmpc_elites),
         Rule(("min_std", "max_std"), _tdmpc_std_order),
