@@ -125,3 +125,28 @@ def test_hub_cache_holds_only_what_the_fixtures_write(hub_cache: Path) -> None:
     assert Path(cached_file("org/written-by-a-fixture", "config.json")) == snapshot / "config.json"
     with pytest.raises(LocalEntryNotFoundError):  # offline, and not in this cache
         hf_hub_download("google/paligemma-3b-pt-224", "tokenizer.json")
+
+
+@pytest.mark.parametrize("vla_case", ["smolvla"], indirect=True)
+@pytest.mark.parametrize("num_expert_layers", [1, 2, 3])
+def test_smolvla_layer_rule_refuses_what_lerobot_asserts(vla_case: VLACase, num_expert_layers: int) -> None:
+    """The rule in _constraints against SmolVLA itself, on a 2-layer VLM: 1 and 2 build, 3 is refused.
+
+    LeRobot asserts ``len(vlm layers) % num_expert_layers == 0`` only after loading the VLM; the wrapper
+    refuses the same configs from the config alone, by name, before anything loads.
+    """
+    from getiaction.errors import ConfigError
+
+    case = vla_case
+    kwargs = {**case.config_kwargs, "num_expert_layers": num_expert_layers}
+    divisible = kwargs["num_vlm_layers"] % num_expert_layers == 0
+    if divisible:
+        build_native(case.policy_type, case.meta, kwargs)
+        assert build_wrapper(case.policy_type, case.meta, kwargs).lerobot_policy is not None
+        return
+    with pytest.raises(AssertionError, match="not multiple of num_expert_layers"):
+        build_native(case.policy_type, case.meta, kwargs)
+    with pytest.raises(
+        ConfigError, match=r"num_vlm_layers \(2\) must be a multiple of num_expert_layers \(3\)"
+    ):
+        build_wrapper(case.policy_type, case.meta, kwargs)
