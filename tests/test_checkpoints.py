@@ -333,3 +333,21 @@ def test_pretrained_files_from_another_lerobot_release_are_refused(pretrained_di
 def test_not_a_directory_nor_a_repo_id(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="no such pretrained directory"):
         ACT.from_pretrained(tmp_path / "missing" / "dir")
+
+
+def test_a_hub_repo_id_loads_from_the_hub(
+    pretrained_dir: Path, tiny_dataset_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Offline, the hub is its cache: a snapshot of the saved directory under a repo id, as a download leaves it.
+    import huggingface_hub.constants
+    from vla.assets.fake_hub import fake_snapshot
+
+    cache = tmp_path / "hub"
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(cache))
+    shutil.copytree(pretrained_dir, fake_snapshot(cache, "someone/tiny-act"), dirs_exist_ok=True)
+    monkeypatch.chdir(tmp_path)  # no local "someone/" beside it
+    loaded = ACT.from_pretrained("someone/tiny-act")
+    chosen = LeRobotPolicy.from_pretrained("someone/tiny-act")
+    expected = actions(ACT.from_pretrained(pretrained_dir), tiny_dataset_root)
+    assert_same_actions(actions(loaded, tiny_dataset_root), expected)
+    assert_same_actions(actions(chosen, tiny_dataset_root), expected)

@@ -19,7 +19,14 @@ from pathlib import Path
 
 from getiaction._lerobot.version import lerobot_version
 from getiaction.errors import SavedPolicyError
-from getiaction.policies.lerobot._pretrained_files import digest_of, leftovers
+from getiaction.policies.lerobot._pretrained_files import (
+    PREVIOUS,
+    STAGING,
+    aside_prefix,
+    digest_of,
+    leftovers,
+    previous_saves,
+)
 from getiaction.policies.lerobot._saved_files import (
     PROCESSOR_PREFIXES,
     PROVENANCE_FILE,
@@ -48,7 +55,7 @@ def write_pretrained(directory: Path, policy_type: str, write: Callable[[Path], 
     target.parent.mkdir(parents=True, exist_ok=True)
     with _parent_locked(target.parent):
         _recover(target)
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.saving-", dir=target.parent))
+        staging = Path(tempfile.mkdtemp(prefix=aside_prefix(target, STAGING), dir=target.parent))
         try:
             write(staging)
             _write_provenance(staging, policy_type)
@@ -57,7 +64,7 @@ def write_pretrained(directory: Path, policy_type: str, write: Callable[[Path], 
             shutil.rmtree(staging, ignore_errors=True)
             raise
         if target.exists():
-            previous = target.parent / f".{target.name}.previous-{uuid.uuid4().hex[:8]}"
+            previous = target.parent / f"{aside_prefix(target, PREVIOUS)}{uuid.uuid4().hex[:8]}"
             os.rename(target, previous)
             os.rename(staging, target)
             shutil.rmtree(previous)
@@ -70,7 +77,7 @@ def write_pretrained(directory: Path, policy_type: str, write: Callable[[Path], 
 def _recover(target: Path) -> None:
     """Under the lock: a save killed between its two renames left the previous save aside and none at
     ``target``: put it back. Everything else a killed save left is incomplete: remove it."""
-    previous = sorted(target.parent.glob(f".{target.name}.previous-*"))
+    previous = previous_saves(target)
     if previous and not target.exists():
         os.rename(previous.pop(), target)
     for path in leftovers(target):

@@ -33,13 +33,11 @@ def read_pretrained_config(source: str, revision: str | None) -> PreTrainedConfi
     """The policy config of a LeRobot pretrained directory (or hub repo), checked file by file."""
     directory = Path(source)
     if not directory.is_dir():
-        previous = sorted(directory.parent.glob(f".{directory.name}.previous-*"))
+        previous = previous_saves(directory)
         # "outputs/act" reads like a repo id too: a path whose parent is a local directory, or beside
         # which an interrupted save left its previous version, is a local path.
         local = (
-            directory.exists()
-            or bool(leftovers)
-            or (directory.parent != Path() and directory.parent.is_dir())
+            directory.exists() or bool(previous) or (directory.parent != Path() and directory.parent.is_dir())
         )
         if local or not re.fullmatch(r"[\w-][\w.-]*/[\w.-]+", source):
             hint = f"; an interrupted save left the previous version in {previous[0]}" if previous else ""
@@ -195,10 +193,19 @@ def _changed_fields(config: PreTrainedConfig, source: Path) -> dict[str, Any]:
     }
 
 
+STAGING, PREVIOUS = "saving", "previous"  # what a save puts beside its target, until it is done
+
+
+def aside_prefix(target: Path, kind: str) -> str:
+    """The name a save of ``target`` gives what it puts beside it (``kind``: STAGING or PREVIOUS)."""
+    return f".{target.name}.{kind}-"
+
+
+def previous_saves(target: Path) -> list[Path]:
+    """Previous saves of ``target`` moved aside by saves that were killed before removing them."""
+    return sorted(target.parent.glob(f"{aside_prefix(target, PREVIOUS)}*"))
+
+
 def leftovers(target: Path) -> list[Path]:
     """What killed saves of ``target`` left beside it: staging directories and moved-aside previous saves."""
-    return sorted(
-        path
-        for pattern in (f".{target.name}.saving-*", f".{target.name}.previous-*")
-        for path in target.parent.glob(pattern)
-    )
+    return sorted([*target.parent.glob(f"{aside_prefix(target, STAGING)}*"), *previous_saves(target)])
