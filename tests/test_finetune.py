@@ -192,6 +192,23 @@ def test_rename_map_equals_lerobot_train_with_renamed_statistics(
     assert ACT.from_pretrained(directory, rename_map=rename_map).rename_map == rename_map
 
 
+def test_a_checkpoint_keeps_the_statistics_it_renamed(base: Path, renamed_root: Path, tmp_path: Path) -> None:
+    # The checkpoint holds the statistics under the policy's names; loading must not rename them again.
+    # With this chain a second rename moves the camera's statistics to a key the policy does not have.
+    rename_map = {RENAMED_CAMERA: "observation.image", "observation.image": "observation.images.wrist"}
+    dataset = lerobot_dataset(renamed_root, base)
+    module = ACT.from_pretrained(base, rename_map=rename_map)
+    fit(module, renamed_root, fixed_batches(dataset)[:1], tmp_path)
+    checkpoint = tmp_path / "renamed.ckpt"
+    module.trainer.save_checkpoint(checkpoint)
+
+    loaded = ACT.load_from_checkpoint(checkpoint)
+    assert module.stats is not None and loaded.stats is not None
+    assert loaded.stats.keys() == module.stats.keys()
+    assert loaded.preprocessor is not None
+    assert_same_normaliser(module.preprocessor, loaded.preprocessor)
+
+
 def test_a_camera_named_otherwise_is_an_error_suggesting_rename_map(
     base: Path, renamed_root: Path, tmp_path: Path
 ) -> None:

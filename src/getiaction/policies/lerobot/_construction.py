@@ -230,11 +230,11 @@ class ConstructionMixin(LightningModule, Generic[ConfigT]):
     def stats(self, stats: Stats | None) -> None:
         self._set_stats(stats, subject=self._subject)
 
-    def _set_stats(self, stats: Stats | None, *, subject: str) -> None:
-        """Keep ``stats`` as tensors, under the policy's names (``rename_map`` renames a dataset's keys, as
-        LeRobot's ``rename_stats``); once the policy is built (its features final), check them and
-        rebuild the processors to normalise with them. Before, ``_build`` checks them."""
-        if stats is not None and self._options.rename_map:
+    def _set_stats(self, stats: Stats | None, *, subject: str, dataset_names: bool = True) -> None:
+        """Keep ``stats`` as tensors under the policy's names (``rename_map`` renames a dataset's, as LeRobot's
+        ``rename_stats``, unless ``dataset_names=False``); once the policy is built (its features final),
+        check them and rebuild the processors to normalise with them. Before, ``_build`` checks them."""
+        if stats is not None and dataset_names and self._options.rename_map:
             stats = rename_stats(
                 {key: dict(values) for key, values in stats.items()}, dict(self._options.rename_map)
             )

@@ -51,7 +51,8 @@ class PersistenceMixin(ConstructionMixin[ConfigT]):
             raise SavedPolicyError(
                 f"{self._subject}: the checkpoint holds a {record.policy_type!r} policy, not {self.policy_type!r}"
             )
-        self._set_stats(record.stats, subject=f"{self._subject} (checkpoint)")
+        # Saved from self._stats: under the policy's names, renamed once already.
+        self._set_stats(record.stats, subject=f"{self._subject} (checkpoint)", dataset_names=False)
         # Only a resume continues the random stream; a loaded checkpoint fit on anything else draws anew.
         self._pending_rng_state = record.rng_state if resume else None
 
