@@ -17,13 +17,14 @@ from lerobot.policies.diffusion.configuration_diffusion import DiffusionConfig
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from getiaction._lerobot.extras import lerobot_extras
 from getiaction.codegen import cli
 from getiaction.codegen.changelog import compare, load_snapshot, markdown
 from getiaction.codegen.exprs import ImportRef, NamedType
-from getiaction.codegen.extras import lerobot_extras, policy_extra, required_extras
+from getiaction.codegen.extras import policy_extra, required_extras
 from getiaction.codegen.format import RenderError, format_python
 from getiaction.codegen.introspect import GenerationError, build_policy_spec, own_spec
-from getiaction.codegen.ir import GenerationSpec, ParameterSpec, PolicySpec
+from getiaction.codegen.ir import GeneratedFile, GenerationSpec, ParameterSpec, PolicySpec
 from getiaction.codegen.layout import own_layout
 from getiaction.codegen.render import render_all
 from getiaction.policies.lerobot import LEROBOT_VERSION, POLICY_CLASSES, POLICY_EXTRAS
@@ -331,6 +332,4 @@ def _build_spec(policy: PolicySpec) -> GenerationSpec:
 
 
 def _broken_file() -> Any:
-    from getiaction.codegen.ir import GeneratedFile
-
     return GeneratedFile("broken.py", "def broken(:\n")

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import ast
 import functools
-import importlib.metadata
 import inspect
 from pathlib import Path
 
-from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+
+from getiaction._lerobot.extras import getiaction_requirements, lerobot_extras
 
 # Extras LeRobot names from code paths every policy shares (PEFT fine-tuning, the common VLA helpers):
 # they do not say which policy needs what.
@@ -57,18 +57,9 @@ def required_extras(source: str) -> set[str]:
 
 
 @functools.cache
-def lerobot_extras() -> frozenset[str]:
-    """The extras the installed lerobot distribution declares, normalised."""
-    provided = importlib.metadata.metadata("lerobot").get_all("Provides-Extra") or []
-    return frozenset(canonicalize_name(extra) for extra in provided)
-
-
-@functools.cache
 def base_extras() -> frozenset[str]:
-    """The lerobot extras getiaction's own dependencies include (``lerobot[dataset,diffusion]``), as its
-    installed metadata (built from pyproject.toml) says."""
-    for dependency in importlib.metadata.requires("getiaction") or []:
-        requirement = Requirement(dependency)
+    """The lerobot extras getiaction's own dependencies include (``lerobot[dataset,diffusion]``)."""
+    for requirement in getiaction_requirements():
         if requirement.name == "lerobot" and requirement.marker is None:
             return frozenset(canonicalize_name(extra) for extra in requirement.extras)
     return frozenset()

@@ -12,8 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from packaging.requirements import Requirement
-
+from getiaction._lerobot.extras import getiaction_requirements
 from getiaction.codegen.ir import GeneratedFile
 from getiaction.codegen.text import LINE_LENGTH
 
@@ -56,8 +55,7 @@ def format_python(files: list[GeneratedFile]) -> list[GeneratedFile]:
 
 def pinned_ruff() -> str | None:
     """The ruff release getiaction's installed metadata pins (its ``generate`` extra), or None."""
-    for dependency in importlib.metadata.requires("getiaction") or []:
-        requirement = Requirement(dependency)
+    for requirement in getiaction_requirements():
         if requirement.name == "ruff":
             return str(requirement.specifier).removeprefix("==")
     return None

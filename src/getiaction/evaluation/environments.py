@@ -9,7 +9,6 @@ extra that installs it (LeRobot's extra of the same name); a value the config or
 
 from __future__ import annotations
 
-import importlib.metadata
 import sys
 from collections.abc import Mapping
 from typing import Any, TypeAlias
@@ -18,8 +17,10 @@ import draccus
 import gymnasium as gym
 from lerobot.envs.configs import EnvConfig
 from lerobot.envs.factory import make_env
-from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 
+from getiaction._lerobot.extras import getiaction_requirements, lerobot_extras
+from getiaction._lerobot.version import lerobot_version
 from getiaction.errors import ConfigError, MissingExtraError
 
 __all__ = ["EnvSpec", "Envs", "env_config", "make_envs", "missing_simulator"]
@@ -74,7 +75,7 @@ def missing_simulator(env: EnvConfig, error: ImportError) -> MissingExtraError:
     """One line: the module that is missing and the extra that installs it."""
     missing = _missing_module(error)
     extra = _lerobot_extra(env)
-    lerobot = importlib.metadata.version("lerobot")
+    lerobot = lerobot_version()
     if extra is None:
         fix = f"Install the package that provides {missing!r}."
     elif (ours := _getiaction_extra(extra)) is not None:
@@ -98,27 +99,18 @@ def _missing_module(error: ImportError) -> str:
 
 def _lerobot_extra(env: EnvConfig) -> str | None:
     """LeRobot's extra for the environment: its type's name, or a base type's (libero_plus is libero's)."""
-    extras = set(importlib.metadata.metadata("lerobot").get_all("Provides-Extra") or [])
     known = EnvConfig.get_known_choices()
     for cls in type(env).__mro__:
         for name, choice in known.items():
-            if choice is cls and name in extras:
+            if choice is cls and canonicalize_name(name) in lerobot_extras():
                 return name
     return None
 
 
 def _getiaction_extra(lerobot_extra: str) -> str | None:
     """The getiaction extra that pins ``lerobot[<lerobot_extra>]``, read from getiaction's own metadata."""
-    try:
-        requirements = importlib.metadata.requires("getiaction") or []
-    except importlib.metadata.PackageNotFoundError:
-        return None
     candidates: list[str] = []
-    for line in requirements:
-        try:
-            requirement = Requirement(line)
-        except InvalidRequirement:
-            continue
+    for requirement in getiaction_requirements():
         marker = str(requirement.marker or "")
         if (
             requirement.name == "lerobot"
