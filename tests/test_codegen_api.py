@@ -315,6 +315,14 @@ def test_unpinned_ruff_is_a_render_error(monkeypatch: pytest.MonkeyPatch) -> Non
         format_python([])
 
 
+@pytest.mark.parametrize("path", ["src/pkg/mod.py", "/abs/pkg/mod.py", "../pkg/mod.py", "a/../../pkg/mod.py"])
+def test_every_output_path_is_formatted_inside_the_scratch_tree(path: str) -> None:
+    # `getiaction generate --output ../pkg` lays files out above the working directory: their copies
+    # must still be where ruff runs, or they come back unformatted.
+    (formatted,) = format_python([GeneratedFile(path, "import os\nx  =  1\n")])
+    assert formatted == GeneratedFile(path, "x = 1\n")
+
+
 def test_the_pinned_ruff_is_the_one_the_generate_extra_and_the_lock_name() -> None:
     from getiaction.codegen.format import pinned_ruff
 

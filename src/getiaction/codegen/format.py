@@ -10,7 +10,7 @@ import importlib.metadata
 import subprocess
 import sys
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from getiaction._lerobot.extras import getiaction_requirements
 from getiaction.codegen.ir import GeneratedFile
@@ -27,7 +27,7 @@ def format_python(files: list[GeneratedFile]) -> list[GeneratedFile]:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         for file in files:
-            path = root / file.path.lstrip("/")
+            path = in_scratch(root, file.path)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(file.content, encoding="utf-8", newline="\n")
         settings = [
@@ -50,7 +50,14 @@ def format_python(files: list[GeneratedFile]) -> list[GeneratedFile]:
             result = subprocess.run(command, capture_output=True, text=True, check=False, cwd=tmp)
             if result.returncode != 0:
                 raise RenderError(f"{' '.join(command[2:4])} failed:\n{result.stdout}{result.stderr}")
-        return [GeneratedFile(f.path, (root / f.path.lstrip("/")).read_text(encoding="utf-8")) for f in files]
+        return [GeneratedFile(f.path, in_scratch(root, f.path).read_text(encoding="utf-8")) for f in files]
+
+
+def in_scratch(root: Path, path: str) -> Path:
+    """Where a generated file's copy lies in the scratch tree ``root``: at its whole path (ruff sorts
+    first-party imports by it), made relative and with each ``..`` named, so it stays inside ``root``."""
+    parts = PurePosixPath(path).parts
+    return root.joinpath(*("_up" if part == ".." else part for part in parts if part != "/"))
 
 
 def pinned_ruff() -> str | None:
