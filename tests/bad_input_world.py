@@ -144,22 +144,21 @@ def declared(world: World, key: str, shape: tuple[int, ...]) -> dict[str, Any]:
     return features
 
 
-def batch_with(world: World, key: str, value: Any) -> dict[str, Any]:
-    batch = world.batch()
+def _with(values: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
+    """``values`` with ``key`` set to ``value``, or without ``key`` when ``value`` is None."""
     if value is None:
-        del batch[key]
+        del values[key]
     else:
-        batch[key] = value
-    return batch
+        values[key] = value
+    return values
+
+
+def batch_with(world: World, key: str, value: Any) -> dict[str, Any]:
+    return _with(world.batch(), key, value)
 
 
 def observation_with(world: World, key: str, value: Any) -> dict[str, Any]:
-    observation = world.observation()
-    if value is None:
-        del observation[key]
-    else:
-        observation[key] = value
-    return observation
+    return _with(world.observation(), key, value)
 
 
 def mixed_pretrained(world: World) -> None:

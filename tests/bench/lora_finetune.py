@@ -35,7 +35,8 @@ from pathlib import Path
 from typing import Any
 
 import peak_memory
-from peak_memory import WARM_UP, Mark
+from peak_memory import WARM_UP, Mark, no_mark
+from workload import timing_trainer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/: lerobot_train_recipe, vla.assets
 
@@ -44,10 +45,6 @@ from vla.assets.datasets import REPO_ID, DatasetSpec, make_dataset
 from vla.assets.fake_hub import fake_snapshot
 
 PEFT_RANK = 16  # PeftConfig's default rank, spelled out: the figures depend on it
-
-
-def _no_mark(index: int) -> None:
-    pass
 
 
 @dataclass(frozen=True)
@@ -222,7 +219,7 @@ class Native:
         )
         self.losses: list[float] = []
 
-    def steps(self, count: int, mark: Mark = _no_mark) -> list[float]:
+    def steps(self, count: int, mark: Mark = no_mark) -> list[float]:
         """The preprocessor, then ``update_policy``: forward, backward, clipping, optimizer, scheduler."""
         from lerobot.scripts.lerobot_train import update_policy
 
@@ -268,7 +265,7 @@ class Wrapper:
         self.policy = PI05.from_pretrained(assets.base, peft=lora())
         self.losses: list[float] = []
 
-    def steps(self, count: int, mark: Mark = _no_mark) -> list[float]:
+    def steps(self, count: int, mark: Mark = no_mark) -> list[float]:
         """One ``Trainer.fit`` of ``count`` steps, each timed from ``on_train_batch_start`` to its end."""
         import lightning
         import torch
@@ -300,19 +297,9 @@ class Wrapper:
                 chosen = [batches[step % len(batches)] for step in range(count)]
                 return torch.utils.data.DataLoader(chosen, batch_size=None, collate_fn=lambda batch: batch)
 
-        trainer = lightning.Trainer(
-            max_steps=count,
-            accelerator="cpu" if device == "cpu" else "gpu",
-            devices=1,
-            logger=False,
-            enable_checkpointing=False,
-            enable_progress_bar=False,
-            enable_model_summary=False,
-            callbacks=[Clock()],
-        )
         batch_size = CASES[self.assets.case].batch_size
         data = FixedBatches(REPO_ID, root=self.assets.root, num_workers=0, batch_size=batch_size)
-        trainer.fit(self.policy, datamodule=data)
+        timing_trainer(count, device, Clock()).fit(self.policy, datamodule=data)
         return times
 
 

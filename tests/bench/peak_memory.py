@@ -29,6 +29,10 @@ RESULT = "PEAK "  # the worker's last line of output: this prefix, then JSON
 Mark = Callable[[int], None]  # called before each step or call with its index
 
 
+def no_mark(index: int) -> None:
+    """The ``Mark`` of a run that measures no peaks."""
+
+
 # What each side imports before it builds anything.
 SIDE_IMPORTS = {
     "native": ("accelerate", "lerobot.policies.factory", "lerobot.scripts.lerobot_train"),

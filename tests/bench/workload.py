@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from peak_memory import Mark, no_mark
 
 REPO_ID = "local/bench"
 BATCH_SIZE = 8
@@ -20,11 +21,21 @@ BATCH_SIZE = 8
 REALISTIC: dict[str, Any] = {"pretrained_backbone_weights": None}
 REALISTIC_IMAGE_SIZE = 96
 
-Mark = Callable[[int], None]
 
+def timing_trainer(count: int, device: str, clock: Any) -> Any:
+    """A ``lightning.Trainer`` of ``count`` steps that only trains: ``clock`` (a callback) times each step."""
+    import lightning
 
-def _no_mark(index: int) -> None:
-    pass
+    return lightning.Trainer(
+        max_steps=count,
+        accelerator="cpu" if device == "cpu" else "gpu",
+        devices=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        callbacks=[clock],
+    )
 
 
 def make_dataset(root: Path, image_size: int) -> Path:
@@ -112,7 +123,7 @@ class Native:
             BATCH_SIZE, work.meta.total_frames, work.meta.total_episodes, meters, accelerator=self.accelerator
         )
 
-    def steps(self, count: int, mark: Mark = _no_mark) -> list[float]:
+    def steps(self, count: int, mark: Mark = no_mark) -> list[float]:
         """LeRobot's preprocessor, then ``update_policy``: forward, backward, clipping, optimizer."""
         from lerobot.scripts.lerobot_train import update_policy
 
@@ -133,7 +144,7 @@ class Native:
             times.append(time.perf_counter() - started)
         return times
 
-    def actions(self, count: int, every_call_runs_the_model: bool, mark: Mark = _no_mark) -> list[float]:
+    def actions(self, count: int, every_call_runs_the_model: bool, mark: Mark = no_mark) -> list[float]:
         """Preprocessor, ``select_action``, postprocessor (``reset()`` first where the model is to run)."""
         import torch
 
@@ -168,7 +179,7 @@ class Wrapper:
             input_features=features, output_features=features, stats=work.meta.stats, **work.sizes
         )
 
-    def steps(self, count: int, mark: Mark = _no_mark) -> list[float]:
+    def steps(self, count: int, mark: Mark = no_mark) -> list[float]:
         """One ``Trainer.fit`` of ``count`` steps, each timed from ``on_train_batch_start`` to its end.
 
         That is the wrapper's checks, preprocessing, forward, backward, clipping, optimizer and logging.
@@ -189,20 +200,10 @@ class Wrapper:
         loader = torch.utils.data.DataLoader(
             [self.work.batch(step) for step in range(count)], batch_size=None, collate_fn=lambda batch: batch
         )
-        trainer = lightning.Trainer(
-            max_steps=count,
-            accelerator="cpu" if self.work.device == "cpu" else "gpu",
-            devices=1,
-            logger=False,
-            enable_checkpointing=False,
-            enable_progress_bar=False,
-            enable_model_summary=False,
-            callbacks=[Clock()],
-        )
-        trainer.fit(self.policy, train_dataloaders=loader)
+        timing_trainer(count, self.work.device, Clock()).fit(self.policy, train_dataloaders=loader)
         return times
 
-    def actions(self, count: int, every_call_runs_the_model: bool, mark: Mark = _no_mark) -> list[float]:
+    def actions(self, count: int, every_call_runs_the_model: bool, mark: Mark = no_mark) -> list[float]:
         """The wrapper's ``select_action``: raw observation in, unnormalised action out."""
         self.policy.to(self.work.device)  # Lightning hands the module back on the CPU after fit
         self.policy.eval()
