@@ -13,13 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from lerobot.configs.default import EvalConfig
 from lerobot.envs.configs import EnvConfig
-from lerobot.envs.utils import close_envs
 from lerobot.utils.random_utils import seeded_context
 from lightning.pytorch import Callback
 
 from getiaction.errors import ConfigError
 from getiaction.evaluation.delegate import evaluate, policy_parts
-from getiaction.evaluation.environments import env_config, make_envs
+from getiaction.evaluation.environments import env_config, opened_envs
 
 if TYPE_CHECKING:
     from lightning.pytorch import LightningModule, Trainer
@@ -118,23 +117,21 @@ class RolloutEvaluation(Callback):
         videos_dir = Path(trainer.default_root_dir) / "eval" / f"videos_step_{trainer.global_step:06d}"
         was_training = pl_module.training
         try:
-            with seeded_context(self.seed):
-                envs = make_envs(
+            with (
+                seeded_context(self.seed),
+                opened_envs(
                     self.env, n_envs=self.eval.batch_size, use_async_envs=self.eval.use_async_envs
+                ) as envs,
+            ):
+                info = evaluate(
+                    policy_parts(pl_module),
+                    envs,
+                    self.env,
+                    n_episodes=self.eval.n_episodes,
+                    start_seed=self.seed,
+                    videos_dir=videos_dir if self.max_episodes_rendered > 0 else None,
+                    max_episodes_rendered=self.max_episodes_rendered,
                 )
-                try:
-                    info = evaluate(
-                        policy_parts(pl_module),
-                        envs,
-                        self.env,
-                        n_episodes=self.eval.n_episodes,
-                        start_seed=self.seed,
-                        videos_dir=videos_dir if self.max_episodes_rendered > 0 else None,
-                        max_episodes_rendered=self.max_episodes_rendered,
-                        use_amp=pl_module.config.use_amp,
-                    )
-                finally:
-                    close_envs(envs)
         finally:
             pl_module.reset()  # leave no rollout state (action queues) behind
             pl_module.train(was_training)

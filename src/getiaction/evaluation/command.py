@@ -32,13 +32,12 @@ import draccus
 from lerobot.configs import parser as lerobot_parser
 from lerobot.configs.default import EvalConfig
 from lerobot.envs.configs import EnvConfig
-from lerobot.envs.utils import close_envs
 from lerobot.utils.import_utils import register_third_party_plugins
 from lerobot.utils.random_utils import set_seed
 
 from getiaction.errors import ConfigError, did_you_mean
 from getiaction.evaluation.delegate import EvalInfo, evaluate, policy_parts
-from getiaction.evaluation.environments import make_envs
+from getiaction.evaluation.environments import opened_envs
 
 if TYPE_CHECKING:
     from getiaction.policies.lerobot import LeRobotPolicyModule
@@ -182,13 +181,12 @@ def main(argv: Sequence[str]) -> EvalInfo:
     config = parse(argv)
     if config.seed is not None:
         set_seed(config.seed)
-    envs = make_envs(
+    with opened_envs(
         config.env,
         n_envs=config.eval.batch_size,
         use_async_envs=config.eval.use_async_envs,
         trust_remote_code=config.trust_remote_code,
-    )
-    try:
+    ) as envs:
         module = load_policy(config.policy)
         output_dir = config.output_dir or _default_output_dir(
             config.job_name or f"{config.env.type}_{module.policy_type}"
@@ -208,13 +206,10 @@ def main(argv: Sequence[str]) -> EvalInfo:
             start_seed=config.seed,
             videos_dir=None if recording else output_dir / "videos",
             max_episodes_rendered=0 if recording else config.max_episodes_rendered,
-            use_amp=module.config.use_amp,
             recording_dir=output_dir / "recordings" if recording else None,
             recording_repo_id=config.eval.recording_repo_id,
             recording_private=config.eval.recording_private,
         )
-    finally:
-        close_envs(envs)
     output_dir.mkdir(parents=True, exist_ok=True)
     info_path = output_dir / "eval_info.json"
     with info_path.open("w") as file:  # as lerobot-eval writes it

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
 import torch
 from lerobot.envs.configs import EnvConfig
 from lerobot.envs.factory import make_env_pre_post_processors
-from lerobot.processor import DeviceProcessorStep, PolicyProcessorPipeline, RenameObservationsProcessorStep
+from lerobot.processor import PolicyProcessorPipeline, RenameObservationsProcessorStep
 from lerobot.scripts.lerobot_eval import eval_policy_all
 
 from getiaction.evaluation.environments import Envs
@@ -48,27 +48,20 @@ def policy_parts(
     """A getiaction module's LeRobot parts, the preprocessor sending observations where the policy is.
 
     ``lerobot-eval`` overrides the loaded preprocessor's ``device_processor`` with the policy's device and its
-    ``rename_observations_processor`` with ``--rename_map``; so does this, on a copy of the pipeline (the
-    module's own is left as it is). ``rename_map=None`` keeps the module's.
+    ``rename_observations_processor`` with ``--rename_map``. The module's own parts already run on its device
+    (as for ``select_action``); ``rename_map`` replaces the rename step on a copy of the pipeline, and
+    ``None`` keeps the module's.
     """
-    policy, preprocessor, postprocessor = module.lerobot_policy, module.preprocessor, module.postprocessor
-    if policy is None or preprocessor is None or postprocessor is None:
-        raise RuntimeError(
-            f"{type(module).__name__} is not built yet: evaluate a trained, loaded or from_dataset policy"
-        )
-    parameter = next(policy.parameters(), None)
-    device = parameter.device if parameter is not None else torch.device(policy.config.device or "cpu")
-    steps = []
-    for step in preprocessor.steps:
-        # getattr: LeRobot's registry decorator hides the steps' dataclass fields from type checkers.
-        if isinstance(step, DeviceProcessorStep):
-            step = DeviceProcessorStep(device=str(device), float_dtype=getattr(step, "float_dtype", None))
-        elif isinstance(step, RenameObservationsProcessorStep) and rename_map is not None:
-            step = RenameObservationsProcessorStep(rename_map=dict(rename_map))
-        steps.append(step)
-    pipeline = copy.copy(preprocessor)
-    pipeline.steps = steps
-    return PolicyParts(policy, pipeline, postprocessor)
+    policy, preprocessor, postprocessor = module._prepared_policy()  # built, statistics complete
+    if rename_map is not None:
+        preprocessor = copy.copy(preprocessor)
+        preprocessor.steps = [
+            RenameObservationsProcessorStep(rename_map=dict(rename_map))
+            if isinstance(step, RenameObservationsProcessorStep)
+            else step
+            for step in preprocessor.steps
+        ]
+    return PolicyParts(policy, preprocessor, postprocessor)
 
 
 def evaluate(
@@ -80,7 +73,7 @@ def evaluate(
     start_seed: int | None,
     videos_dir: Path | None = None,
     max_episodes_rendered: int = 0,
-    use_amp: bool = False,
+    use_amp: bool | None = None,
     recording_dir: Path | None = None,
     recording_repo_id: str | None = None,
     recording_private: bool = False,
@@ -89,7 +82,7 @@ def evaluate(
 
     What ``lerobot-eval`` runs after making its environments and policy, argument for argument: the
     environment processors for this environment and policy, then ``eval_policy_all`` under ``no_grad`` (and
-    autocast with ``use_amp``). Videos of the first ``max_episodes_rendered`` episodes of each task go to
+    autocast with ``use_amp``; None: the policy config's, as ``lerobot-eval`` reads it). Videos of the first ``max_episodes_rendered`` episodes of each task go to
     ``videos_dir/<group>_<task id>/``; with ``recording_dir`` the rollouts are recorded as LeRobot datasets
     instead. The environments are closed when it returns.
     """
@@ -97,6 +90,8 @@ def evaluate(
     env_preprocessor, env_postprocessor = make_env_pre_post_processors(env_cfg=env, policy_cfg=policy.config)
     parameter = next(policy.parameters(), None)
     device_type = parameter.device.type if parameter is not None else "cpu"
+    if use_amp is None:
+        use_amp = bool(getattr(policy.config, "use_amp", False))
     autocast = torch.autocast(device_type=device_type) if use_amp else contextlib.nullcontext()
     with torch.no_grad(), autocast:
         info: EvalInfo = eval_policy_all(

@@ -10,20 +10,22 @@ extra that installs it (LeRobot's extra of the same name); a value the config or
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, TypeAlias
 
 import draccus
 import gymnasium as gym
 from lerobot.envs.configs import EnvConfig
 from lerobot.envs.factory import make_env
+from lerobot.envs.utils import close_envs
 from packaging.utils import canonicalize_name
 
 from getiaction._lerobot.extras import getiaction_requirements, lerobot_extras
 from getiaction._lerobot.version import lerobot_version
 from getiaction.errors import ConfigError, MissingExtraError
 
-__all__ = ["EnvSpec", "Envs", "env_config", "make_envs", "missing_simulator"]
+__all__ = ["EnvSpec", "Envs", "env_config", "make_envs", "missing_simulator", "opened_envs"]
 
 # What `make_env` returns: {task group: {task id: vector env}}.
 Envs: TypeAlias = dict[str, dict[int, gym.vector.VectorEnv[Any, Any, Any]]]
@@ -69,6 +71,18 @@ def make_envs(env: EnvConfig, *, n_envs: int, use_async_envs: bool, trust_remote
             f"{type(error).__name__}: {error}"
         ) from error
     return envs
+
+
+@contextmanager
+def opened_envs(
+    env: EnvConfig, *, n_envs: int, use_async_envs: bool, trust_remote_code: bool = False
+) -> Iterator[Envs]:
+    """``make_envs``, closed on exit with LeRobot's ``close_envs`` (as lerobot_train's ``_make_eval_envs``)."""
+    envs = make_envs(env, n_envs=n_envs, use_async_envs=use_async_envs, trust_remote_code=trust_remote_code)
+    try:
+        yield envs
+    finally:
+        close_envs(envs)
 
 
 def missing_simulator(env: EnvConfig, error: ImportError) -> MissingExtraError:

@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from lerobot.envs.configs import PushtEnv
-from lerobot.envs.utils import close_envs
 
 from getiaction.evaluation.delegate import evaluate
-from getiaction.evaluation.environments import make_envs
+from getiaction.evaluation.environments import opened_envs
 from getiaction.quickstart.baselines import BaselineConfig, DemonstratorPolicy, RandomPolicy, baseline_parts
 from getiaction.quickstart.recording import MAX_EPISODE_STEPS
 
@@ -33,11 +32,8 @@ def evaluate_baselines(
         ("random", RandomPolicy(BaselineConfig(seed=seed))),
         ("demonstrator", DemonstratorPolicy(BaselineConfig())),
     ):
-        envs = make_envs(env, n_envs=n_episodes, use_async_envs=False)
-        try:
+        with opened_envs(env, n_envs=n_episodes, use_async_envs=False) as envs:
             info = evaluate(baseline_parts(policy), envs, env, n_episodes=n_episodes, start_seed=seed)
-        finally:
-            close_envs(envs)
         results[name] = info["overall"]
     return results
 
