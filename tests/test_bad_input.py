@@ -229,6 +229,11 @@ CASES: dict[str, Case] = {
         ConfigTypeError,
         ("'learning_rate'", "'optimizer_lr'"),
     ),
+    "stats given to from_dataset, by name": (
+        lambda w: LeRobotPolicy.from_dataset(w.meta, policy_name="act", stats=w.stats, **TINY),
+        ConfigTypeError,
+        ("'stats'", "come from the dataset", "assign `.stats`"),
+    ),
     "the design's learning_rate, by name": (
         lambda w: LeRobotPolicy("act", learning_rate=1e-4),
         ConfigTypeError,
@@ -300,4 +305,4 @@ def test_bad_input_fails_early_and_clearly(case: str, world: World) -> None:
 
 
 def test_the_table_counts_its_cases() -> None:
-    assert len(CASES) == 54
+    assert len(CASES) == 55

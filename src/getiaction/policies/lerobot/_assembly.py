@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -50,6 +50,28 @@ if TYPE_CHECKING:
     Postprocessor = PolicyProcessorPipeline[torch.Tensor, torch.Tensor]
 
 
+def refuse_unknown_parameters(
+    parameters: Iterable[str],
+    known: Collection[str],
+    *,
+    subject: str,
+    owner: str | None = None,
+    hints: Mapping[str, str] | None = None,
+) -> None:
+    """Refuse a parameter that is no field in ``known``, suggesting the nearest name. ``subject`` names the
+    call, ``owner`` the class whose parameters they are when that is another (``LeRobotPolicy('act')``'s
+    are ACT's); ``hints`` replace the suggestion for particular names."""
+    for name in parameters:
+        if name in known:
+            continue
+        hint = parameter_hint(name, [*known, "stats", *WRAPPER_OPTIONS], cls=owner or subject)
+        if name == "stats":
+            hint = " The statistics come from the dataset here: assign `.stats` afterwards to use others."
+        hint = (hints or {}).get(name, hint)
+        no_such = f": {owner} has no such parameter" if owner is not None else ""
+        raise ConfigTypeError(f"{subject} got an unexpected keyword argument {name!r}{no_such}.{hint}")
+
+
 def decode_parameters(
     config_class: type[PreTrainedConfig], parameters: Mapping[str, Any], *, subject: str
 ) -> PreTrainedConfig:
@@ -61,13 +83,8 @@ def decode_parameters(
     A ``normalization_mapping`` given must keep the policy's default keys for the features it has (a saved
     config's need not).
     """
-    known = field_names(config_class)
-    for name in parameters:  # what `from_dataset` was given (Python checks the constructor's keywords)
-        if name not in known:
-            hint = parameter_hint(name, [*known, "stats", *WRAPPER_OPTIONS], cls=subject)
-            if name == "stats":
-                hint = " The statistics come from the dataset here: assign `.stats` afterwards to use others."
-            raise ConfigTypeError(f"{subject} got an unexpected keyword argument {name!r}.{hint}")
+    # What `from_dataset` was given (Python checks the constructor's keywords).
+    refuse_unknown_parameters(parameters, field_names(config_class), subject=subject)
     dropped = dropped_keys(config_class, parameters, subject=subject)
     specs = dataset_feature_specs(parameters)
     if specs is not None:

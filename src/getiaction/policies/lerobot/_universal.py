@@ -16,12 +16,11 @@ from lerobot.configs.policies import PreTrainedConfig
 
 from getiaction.errors import ConfigError, ConfigTypeError, did_you_mean
 from getiaction.policies.lerobot import _registry
-from getiaction.policies.lerobot._assembly import decode_parameters
+from getiaction.policies.lerobot._assembly import decode_parameters, refuse_unknown_parameters
 from getiaction.policies.lerobot._availability import missing_extra_hint
 from getiaction.policies.lerobot._base import LeRobotPolicyModule
 from getiaction.policies.lerobot._config import field_names
-from getiaction.policies.lerobot._legacy_names import parameter_hint, policy_type_hint
-from getiaction.policies.lerobot._options import WRAPPER_OPTIONS
+from getiaction.policies.lerobot._legacy_names import policy_type_hint
 from getiaction.policies.lerobot._stats import Stats
 
 if TYPE_CHECKING:
@@ -112,17 +111,13 @@ class LeRobotPolicy(LeRobotPolicyModule[PreTrainedConfig]):
         if not isinstance(policy_name, str):
             raise ConfigTypeError(f"LeRobotPolicy needs a policy_name (a string), got {policy_name!r}")
         wrapper, configured = wrapper_class(policy_name), config_class(policy_name)
-        owner = configured.__name__ if wrapper is LeRobotPolicy else wrapper.__name__
-        known = field_names(configured)
-        for name in fields:
-            if name not in known:
-                hint = parameter_hint(name, [*known, "stats", *WRAPPER_OPTIONS], cls=owner)
-                if name == "config":
-                    hint = " Give the parameters as keywords, or as a mapping in policy_config."
-                raise ConfigTypeError(
-                    f"LeRobotPolicy({policy_name!r}) got an unexpected keyword argument {name!r}: "
-                    f"{owner} has no such parameter.{hint}"
-                )
+        refuse_unknown_parameters(
+            fields,
+            field_names(configured),
+            subject=f"LeRobotPolicy({policy_name!r})",
+            owner=configured.__name__ if wrapper is LeRobotPolicy else wrapper.__name__,
+            hints={"config": " Give the parameters as keywords, or as a mapping in policy_config."},
+        )
         with missing_extra_hint(policy_name, cls.__name__):
             return decode_parameters(configured, fields, subject=cls.__name__)
 
