@@ -45,15 +45,6 @@ def wrapper_class(policy_name: str) -> type[LeRobotPolicyModule[Any]]:
     )
 
 
-def config_class(policy_name: str) -> type[PreTrainedConfig]:
-    """The config class a policy name's wrapper is configured with (the plugin's own, for the universal)."""
-    wrapper = wrapper_class(policy_name)
-    found: type[PreTrainedConfig] = (
-        _registry.lerobot_config_class(policy_name) if wrapper is LeRobotPolicy else wrapper.config_class
-    )
-    return found
-
-
 def wrapper_parameters(wrapper: type[LeRobotPolicyModule[Any]]) -> list[str]:
     """Keyword parameters of a generated wrapper, in signature order."""
     return [name for name in inspect.signature(wrapper.__init__).parameters if name != "self"]
@@ -110,7 +101,11 @@ class LeRobotPolicy(LeRobotPolicyModule[PreTrainedConfig]):
         policy_name = fields.pop("policy_name", None)
         if not isinstance(policy_name, str):
             raise ConfigTypeError(f"LeRobotPolicy needs a policy_name (a string), got {policy_name!r}")
-        wrapper, configured = wrapper_class(policy_name), config_class(policy_name)
+        wrapper = wrapper_class(policy_name)
+        # The config class the wrapper is configured with: the plugin's own, for the universal.
+        configured: type[PreTrainedConfig] = (
+            _registry.lerobot_config_class(policy_name) if wrapper is LeRobotPolicy else wrapper.config_class
+        )
         refuse_unknown_parameters(
             fields,
             field_names(configured),
