@@ -171,26 +171,31 @@ def _check_ckpt_path(path: Path, model: Any) -> None:
 
     if not path.is_file():
         raise ConfigError(f"--ckpt_path {path}: no such checkpoint file")
-    _, record = read_checkpoint(path, map_location="cpu")
-    class_path = str(getattr(model, "class_path", "") or "")
-    expected = _policy_type_of(class_path)
-    if expected is not None and record.policy_type != expected:
+    # Mapped, not read: only the record is used here, and Lightning loads the whole file itself later.
+    _, record = read_checkpoint(path, map_location="cpu", mmap=True)
+    loads_policy_type = getattr(_model_class(model), "loads_policy_type", None)
+    if callable(loads_policy_type) and not loads_policy_type(record.policy_type):
         raise ConfigError(
-            f"--ckpt_path {path}: holds a {record.policy_type!r} policy, but the model is {class_path} "
-            f"({expected!r}); give that policy's config"
+            f"--ckpt_path {path}: holds a {record.policy_type!r} policy, which the model "
+            f"{_class_path(model)} does not load; give that policy's config"
         )
 
 
-def _policy_type_of(class_path: str) -> str | None:
-    """The policy type of a generated wrapper class named by ``class_path`` (None: not one of them)."""
-    from getiaction.policies.lerobot import _registry
+def _class_path(model: Any) -> str:
+    """The model spec's ``class_path`` (a Namespace or a dict), or ``""``."""
+    found = (
+        model.get("class_path") if isinstance(model, Namespace | dict) else getattr(model, "class_path", "")
+    )
+    return str(found or "")
 
-    class_name = class_path.rsplit(".", 1)[-1]
-    for policy_type in _registry.registered_types():
-        registered = _registry.entry(policy_type)
-        if registered is not None and registered.class_name == class_name:
-            return policy_type
-    return None
+
+def _model_class(model: Any) -> Any:
+    """The class the model spec's ``class_path`` names, or None when it names none."""
+    module_name, _, class_name = _class_path(model).rpartition(".")
+    try:
+        return getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError, ValueError):
+        return None
 
 
 def _model_init_args(model: Any, *, set_only: bool = True) -> dict[str, Any]:
@@ -202,10 +207,8 @@ def _model_init_args(model: Any, *, set_only: bool = True) -> dict[str, Any]:
     values = init_args.as_dict() if isinstance(init_args, Namespace) else dict(init_args)
     if not set_only:
         return values
-    module_name, _, class_name = str(model.get("class_path")).rpartition(".")
-    try:
-        model_class = getattr(importlib.import_module(module_name), class_name)
-    except (ImportError, AttributeError, ValueError):
+    model_class = _model_class(model)
+    if model_class is None:
         return {}
     defaults = {
         name: parameter.default

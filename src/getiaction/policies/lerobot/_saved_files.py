@@ -107,12 +107,15 @@ class CheckpointRecord:
 # --- Lightning checkpoints ---------------------------------------------------------------------------
 
 
-def read_checkpoint(path: Path, map_location: Any = None) -> tuple[dict[str, Any], CheckpointRecord]:
-    """A getiaction Lightning checkpoint, loaded without executing pickled code, and its checked record."""
+def read_checkpoint(
+    path: Path, map_location: Any = None, *, mmap: bool = False
+) -> tuple[dict[str, Any], CheckpointRecord]:
+    """A getiaction Lightning checkpoint, loaded without executing pickled code, and its checked record
+    (``mmap``: tensors mapped from the file, read only when used)."""
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such checkpoint file")
     try:
-        checkpoint = torch.load(path, map_location=map_location, weights_only=True)
+        checkpoint = torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
     except Exception as error:
         raise SavedPolicyError(
             f"{path}: not a readable checkpoint ({type(error).__name__}: {error})"
