@@ -48,6 +48,10 @@ class ParameterSpec:
             return f"upstream default: {self.respelled_from}"
         return None
 
+    def undocumented(self, quote: str) -> str:
+        """What stands for a field's documentation where upstream has none, naming where it is declared."""
+        return f"Not documented upstream ({quote}{self.declared_in}.{self.name}{quote})."
+
     def signature_line(self) -> str:
         """``name: T = default,`` with a trailing comment where the line departs from upstream."""
         default = "" if self.default is None else f" = {self.default.source}"
@@ -56,7 +60,7 @@ class ParameterSpec:
 
     def doc_entry(self) -> list[str]:
         """The docstring's ``Args:`` entry, unescaped: the first line, then continuations four deeper."""
-        text = self.doc or f"Not documented upstream (``{self.declared_in}.{self.name}``)."
+        text = self.doc or self.undocumented("``")
         first, *rest = wrap(f"{self.name}: {text}", _DOC_WIDTH)
         return [first, *(f"    {line}" for line in rest)]
 
@@ -70,7 +74,7 @@ class ParameterSpec:
     def reference_row(self) -> str:
         """The parameter's row of its policy's reference table: name, type, default, documentation."""
         default = "required" if self.default is None else f"`{self.default.source}`"
-        doc = self.doc or f"Not documented upstream (`{self.declared_in}.{self.name}`)."
+        doc = self.doc or self.undocumented("`")
         if self.departure:
             doc += f" {self.departure}"
         cells = (f"`{self.annotation.source}`", default, doc)
@@ -174,11 +178,16 @@ class PolicySpec:
         return f"https://github.com/huggingface/lerobot/blob/v{lerobot_version}/src/{path}.py"
 
     @property
+    def requirement(self) -> str | None:
+        """What to install beside getiaction's base install (the plugin, or getiaction's extra), or None."""
+        if self.plugin is not None:
+            return self.plugin.requirement
+        return f"getiaction[{self.extra}]" if self.extra else None
+
+    @property
     def install(self) -> str:
         """The command that installs what the policy needs beside getiaction's base install."""
-        if self.plugin is not None:
-            return f"pip install '{self.plugin.requirement}'"
-        return f"pip install 'getiaction[{self.extra}]'" if self.extra else "pip install getiaction"
+        return f"pip install '{self.requirement}'" if self.requirement else "pip install getiaction"
 
     def docstring(self) -> str:
         """The class docstring's text, escaped and indented: summary, upstream description, then Args."""
@@ -195,10 +204,7 @@ class PolicySpec:
 
     def index_row(self) -> str:
         """The policy's row of the reference index: class, type, what to install, parameter count, summary."""
-        if self.plugin is not None:
-            install = f"`{self.plugin.requirement}`"
-        else:
-            install = f"`getiaction[{self.extra}]`" if self.extra else "none"
+        install = f"`{self.requirement}`" if self.requirement else "none"
         link = f"[`{self.class_name}`]({self.policy_type}.md)"
         return f"| {link} | `{self.policy_type}` | {install} | {len(self.parameters)} | {self.summary} |"
 
