@@ -83,6 +83,7 @@ class Changelog:
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
     changed: tuple[PolicyChanges, ...] = field(default_factory=tuple)
+    with_plugins: bool = False  # either snapshot records plugins (a user's package, not getiaction's own)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -138,12 +139,19 @@ def compare(old: Snapshot, new: Snapshot) -> Changelog:
         added=tuple(sorted(set(new_policies) - set(old_policies))),
         removed=tuple(sorted(set(old_policies) - set(new_policies))),
         changed=tuple(changed),
+        with_plugins=bool(_plugins(old) or _plugins(new)),
     )
 
 
-def _releases(snapshot: Snapshot) -> str:
+def _plugins(snapshot: Snapshot) -> dict[str, Any]:
+    """The plugin releases a snapshot records (none in getiaction's own)."""
     plugins = snapshot.get("plugins")
-    if not isinstance(plugins, dict) or not plugins:
+    return plugins if isinstance(plugins, dict) else {}
+
+
+def _releases(snapshot: Snapshot) -> str:
+    plugins = _plugins(snapshot)
+    if not plugins:
         return str(snapshot.get("lerobot_version"))
     named = [
         f"lerobot {snapshot.get('lerobot_version')}",
@@ -155,8 +163,7 @@ def _releases(snapshot: Snapshot) -> str:
 def markdown(changelog: Changelog) -> str:
     """The changelog as Markdown: a summary line, then policies added/removed, then per-policy changes."""
     counts = changelog.counts
-    # getiaction's own snapshots name LeRobot's release alone; a plugin run's name each release.
-    title = "API changes" if " " in changelog.old_version + changelog.new_version else "LeRobot API changes"
+    title = "API changes" if changelog.with_plugins else "LeRobot API changes"
     lines = [f"## {title}: {changelog.old_version} -> {changelog.new_version}", ""]
     if changelog.empty:
         return "\n".join([*lines, "No API changes.", ""])
