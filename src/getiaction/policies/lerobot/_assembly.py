@@ -26,6 +26,7 @@ from getiaction.policies.lerobot._features import (
     check_against_dataset,
     converted_feature_fields,
     dataset_feature_specs,
+    declared_features,
     renamed_specs,
 )
 from getiaction.policies.lerobot._legacy_names import parameter_hint
@@ -258,7 +259,7 @@ def build_processors(
     }
     post: dict[str, Any] = {}
     if stats is not None:
-        features = {**(config.input_features or {}), **(config.output_features or {})}
+        features = declared_features(config)
         norm_map = getattr(config, "normalization_mapping", None)  # declared per policy
         pre["normalizer_processor"] = {"stats": stats, "features": features, "norm_map": norm_map}
         post["unnormalizer_processor"] = {

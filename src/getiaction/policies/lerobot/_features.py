@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 # --- what the user declares ------------------------------------------------------------------------
 
 
+def declared_features(config: PreTrainedConfig) -> dict[str, PolicyFeature]:
+    """The config's input and output features in one mapping, as LeRobot's normaliser takes them."""
+    return {**(config.input_features or {}), **(config.output_features or {})}
+
+
 def converted_feature_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
     """The feature fields as LeRobot's config takes them: specs converted, a shared mapping split.
 
@@ -126,7 +131,7 @@ def check_against_dataset(
     and the dataset's may differ as long as one set contains the other.
     """
     available = dataset_to_policy_features({key: dict(spec) for key, spec in dataset_features.items()})
-    declared = {**(config.input_features or {}), **(config.output_features or {})}
+    declared = declared_features(config)
     declared_cameras = {key for key, ft in declared.items() if ft.type is FeatureType.VISUAL}
     dataset_cameras = {key for key, ft in available.items() if ft.type is FeatureType.VISUAL}
     cameras_may_differ = declared_cameras <= dataset_cameras or dataset_cameras <= declared_cameras

@@ -18,6 +18,7 @@ from lerobot.configs.policies import PreTrainedConfig
 from lerobot.configs.types import FeatureType, NormalizationMode
 
 from getiaction.errors import ConfigError, did_you_mean
+from getiaction.policies.lerobot._features import declared_features
 
 _FEATURE_TYPES = [member.value for member in FeatureType]
 _MODES = [member.value for member in NormalizationMode]
@@ -75,7 +76,7 @@ def note_dropped_keys(config: PreTrainedConfig, dropped: list[str], *, subject: 
 
 def check_dropped_keys(config: PreTrainedConfig, *, subject: str) -> None:
     """Refuse a dropped default key (``note_dropped_keys``) for which the config has features."""
-    features = {**(config.input_features or {}), **(config.output_features or {})}
+    features = declared_features(config)
     for key in getattr(config, _DROPPED, []):
         named = sorted(name for name, feature in features.items() if feature.type.value == key)
         if named:

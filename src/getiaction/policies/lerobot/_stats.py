@@ -7,15 +7,16 @@ the feature and statistic, what was expected and what was given.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 import torch
-from lerobot.configs.types import NormalizationMode
+from lerobot.configs.types import NormalizationMode, PolicyFeature
 from torch import Tensor
 
 from getiaction.errors import StatsError
+from getiaction.policies.lerobot._features import declared_features
 
 if TYPE_CHECKING:
     from lerobot.configs.policies import PreTrainedConfig
@@ -59,6 +60,13 @@ def tensor_stats(stats: Stats | None, *, subject: str) -> TensorStats | None:
     return converted
 
 
+def _normalised_features(config: PreTrainedConfig) -> Iterator[tuple[str, PolicyFeature, NormalizationMode]]:
+    """Each declared feature with the normalisation mode its type gets (IDENTITY where none is mapped)."""
+    norm_map: Mapping[str, NormalizationMode] = getattr(config, "normalization_mapping", None) or {}
+    for key, feature in declared_features(config).items():
+        yield key, feature, NormalizationMode(norm_map.get(feature.type.value, NormalizationMode.IDENTITY))
+
+
 def check_stats(config: PreTrainedConfig, stats: TensorStats | None, *, subject: str, complete: bool) -> None:
     """The statistics each normalised feature needs: present (when ``complete``), finite, broadcastable.
 
@@ -66,9 +74,7 @@ def check_stats(config: PreTrainedConfig, stats: TensorStats | None, *, subject:
     so training and inference run on unnormalised values; a feature meant to stay raw says so with
     ``normalization_mapping`` (IDENTITY).
     """
-    norm_map: Mapping[str, NormalizationMode] = getattr(config, "normalization_mapping", None) or {}
-    for key, feature in {**(config.input_features or {}), **(config.output_features or {})}.items():
-        mode = NormalizationMode(norm_map.get(feature.type.value, NormalizationMode.IDENTITY))
+    for key, feature, mode in _normalised_features(config):
         needed = REQUIRED_STATISTICS.get(mode, ())
         if not needed:
             continue
@@ -118,10 +124,8 @@ def check_stats_fit_batch(
     that truly is constant passes: its data equals the statistic."""
     if not stats:
         return
-    norm_map: Mapping[str, NormalizationMode] = getattr(config, "normalization_mapping", None) or {}
     dataset_key = {policy: dataset for dataset, policy in rename_map.items()}
-    for key, feature in {**(config.input_features or {}), **(config.output_features or {})}.items():
-        mode = NormalizationMode(norm_map.get(feature.type.value, NormalizationMode.IDENTITY))
+    for key, feature, mode in _normalised_features(config):
         value = batch.get(dataset_key.get(key, key))
         given = stats.get(key, {})
         if feature.type.value == "VISUAL" or not isinstance(value, Tensor) or not value.is_floating_point():
